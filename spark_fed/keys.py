@@ -1,0 +1,39 @@
+"""Actor key pairs.
+
+Each local actor owns an RSA-2048 key: it is what Mastodon and every other
+draft-cavage peer can verify, so it is the one key type Spark issues for now.
+"""
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+
+RSA_BITS = 2048
+
+
+def generate_private_key_pem() -> str:
+    """A new RSA-2048 private key as unencrypted PKCS#8 PEM, ready to store."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode("ascii")
+
+
+def public_pem_for(private_pem: str) -> str:
+    """The SubjectPublicKeyInfo PEM that actor documents publish as publicKeyPem."""
+    key = load_private_key(private_pem)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode("ascii")
+    )
+
+
+def load_private_key(pem: str) -> PrivateKeyTypes:
+    return serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+
+
+def load_public_key(pem: str) -> PublicKeyTypes:
+    return serialization.load_pem_public_key(pem.encode("ascii"))
