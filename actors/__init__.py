@@ -1,0 +1,1 @@
+"""Actors: the documents of local users and the instance actor, their collections and profile pages."""

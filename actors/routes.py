@@ -1,0 +1,102 @@
+"""Routes of local actors: their documents, collections and profile pages."""
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from spark_fed.errors import NotFound
+from spark_fed.http.negotiation import wants_activity_json
+from spark_fed.http.responses import activity_response
+from spark_fed.models import Account
+from spark_fed.queries.accounts import find_instance_actor, find_local_user
+from spark_fed.queries.follows import FOLLOWERS, FOLLOWING, Direction, count_follows, page_follows
+from spark_fed.state import DB, URLS
+
+from .collections import PAGE_SIZE, collection, collection_page, read_cursor, wants_page
+from .documents import instance_actor_document, person_document
+
+routes = web.RouteTableDef()
+
+
+async def _local_user(request: web.Request) -> Account:
+    async with request.app[DB].read() as session:
+        account = await find_local_user(session, request.match_info["username"])
+    if account is None:
+        raise NotFound("no such user")
+    return account
+
+
+def _alternate_link(account: Account) -> dict[str, str]:
+    return {"Link": f'<{account.uri}>; rel="alternate"; type="application/activity+json"'}
+
+
+@routes.get("/users/{username}")
+@routes.get("/@{username}")
+async def actor(request: web.Request) -> web.StreamResponse:
+    account = await _local_user(request)
+    if wants_activity_json(request):
+        return activity_response(person_document(account, request.app[URLS]))
+    if request.path.startswith("/users/"):
+        raise web.HTTPFound(account.url or account.uri)
+    return await _profile_page(request, account)
+
+
+async def _profile_page(request: web.Request, account: Account) -> web.Response:
+    async with request.app[DB].read() as session:
+        followers = await count_follows(session, account.id, FOLLOWERS)
+        following = await count_follows(session, account.id, FOLLOWING)
+    context = {
+        "account": account,
+        "handle": f"@{account.username}@{request.app[URLS].domain}",
+        "followers": followers,
+        "following": following,
+    }
+    response = aiohttp_jinja2.render_template("profile.html", request, context)
+    response.headers.update(_alternate_link(account))
+    return response
+
+
+@routes.get("/users/{username}/followers")
+async def followers(request: web.Request) -> web.Response:
+    return await _follow_collection(request, FOLLOWERS, "followers_url")
+
+
+@routes.get("/users/{username}/following")
+async def following(request: web.Request) -> web.Response:
+    return await _follow_collection(request, FOLLOWING, "following_url")
+
+
+async def _follow_collection(request: web.Request, direction: Direction, url_field: str) -> web.Response:
+    account = await _local_user(request)
+    collection_id = getattr(account, url_field)
+    async with request.app[DB].read() as session:
+        total = await count_follows(session, account.id, direction)
+        if not wants_page(request):
+            return activity_response(collection(collection_id, total))
+        cursor = read_cursor(request)
+        rows = await page_follows(
+            session, account.id, direction, limit=PAGE_SIZE + 1, max_id=cursor.max_id, min_id=cursor.min_id
+        )
+    has_more = len(rows) > PAGE_SIZE or cursor.min_id is not None
+    rows = rows[:PAGE_SIZE]
+    items = [other.uri for _follow, other in rows]
+    ids = [follow.id for follow, _other in rows]
+    return activity_response(collection_page(collection_id, total, cursor, items, ids, has_more=has_more))
+
+
+@routes.get("/users/{username}/outbox")
+async def outbox(request: web.Request) -> web.Response:
+    # Posts arrive with the posts issue; until then every outbox is truly empty.
+    account = await _local_user(request)
+    if not wants_page(request):
+        return activity_response(collection(account.outbox_url, 0))
+    cursor = read_cursor(request)
+    return activity_response(collection_page(account.outbox_url, 0, cursor, [], [], has_more=False))
+
+
+@routes.get("/actor")
+async def instance_actor(request: web.Request) -> web.Response:
+    async with request.app[DB].read() as session:
+        account = await find_instance_actor(session)
+    if account is None:
+        raise NotFound("no instance actor")
+    return activity_response(instance_actor_document(account, request.app[URLS]))

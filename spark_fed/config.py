@@ -1,0 +1,144 @@
+"""Configuration: a TOML file checked strictly against the known keys.
+
+A typo in a key must stop start-up with a line naming it, not be silently
+ignored, so every section is a dataclass and every key is checked for name and
+type before Spark touches the database.
+"""
+
+import dataclasses
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    domain: str = "localhost:8080"
+    scheme: str = "http"
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = "sqlite+aiosqlite:///data/spark.db"
+
+
+@dataclass(frozen=True)
+class FederationConfig:
+    allow_private_addresses: bool = False
+    # Hosts (host or host:port) the outbound client may reach although they
+    # resolve to private addresses; tests list their loopback peers here.
+    allowed_hosts: tuple[str, ...] = ()
+    max_body_bytes: int = 1_048_576
+
+
+@dataclass(frozen=True)
+class InstanceConfig:
+    title: str = "Spark"
+    description: str = "A small Spark server."
+    contact_email: str = ""
+    registrations: str = "closed"
+    max_post_chars: int = 500
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    federation: FederationConfig = field(default_factory=FederationConfig)
+    instance: InstanceConfig = field(default_factory=InstanceConfig)
+
+    @property
+    def base_url(self) -> str:
+        """The origin that every local id starts with."""
+        return f"{self.server.scheme}://{self.server.domain}"
+
+
+_CHOICES = {
+    ("server", "scheme"): ("http", "https"),
+    ("instance", "registrations"): ("closed", "open", "approval"),
+}
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read PATH (or $SPARK_CONFIG); with neither, the development defaults."""
+    chosen = path if path is not None else os.environ.get("SPARK_CONFIG")
+    if not chosen:
+        return Config()
+    file = Path(chosen)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {file}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {file}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file} is not UTF-8 text") from None
+    return config_from_dict(raw)
+
+
+def config_from_dict(raw: dict[str, Any]) -> Config:
+    sections = {f.name: f for f in dataclasses.fields(Config)}
+    built: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in sections:
+            raise ConfigError(f"unknown config section [{name}]")
+        if not isinstance(value, dict):
+            raise ConfigError(f"[{name}] must be a table")
+        section_type = typing.get_type_hints(Config)[name]
+        built[name] = _build_section(name, section_type, value)
+    config = Config(**built)
+    _check_values(config)
+    return config
+
+
+def _build_section(section: str, cls: type, values: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in hints:
+            raise ConfigError(f"unknown config key {section}.{key}")
+        kwargs[key] = _coerce(f"{section}.{key}", hints[key], value)
+        choices = _CHOICES.get((section, key))
+        if choices and kwargs[key] not in choices:
+            raise ConfigError(f"{section}.{key} must be one of {', '.join(choices)}, not {value!r}")
+    return cls(**kwargs)
+
+
+def _coerce(name: str, hint: Any, value: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        (item_type, _ellipsis) = typing.get_args(hint)
+        if not isinstance(value, list) or not all(isinstance(v, item_type) for v in value):
+            raise ConfigError(f"{name} must be a list of {item_type.__name__}")
+        return tuple(value)
+    # bool is an int subclass: `port = true` must not pass as a number.
+    if isinstance(value, bool) != (hint is bool) or not isinstance(value, hint):
+        raise ConfigError(f"{name} must be {_type_word(hint)}, not {type(value).__name__}")
+    return value
+
+
+def _type_word(hint: type) -> str:
+    return {str: "a string", int: "an integer", bool: "true or false"}.get(hint, hint.__name__)
+
+
+def _check_values(config: Config) -> None:
+    server = config.server
+    if not server.domain or "/" in server.domain or " " in server.domain:
+        raise ConfigError("server.domain must be a host name with an optional :port, like example.com")
+    if not 0 < server.port < 65536:
+        raise ConfigError("server.port must be between 1 and 65535")
+    if not config.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError("database.url must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    if config.instance.max_post_chars < 1:
+        raise ConfigError("instance.max_post_chars must be at least 1")
+    if config.federation.max_body_bytes < 1024:
+        raise ConfigError("federation.max_body_bytes must be at least 1024")

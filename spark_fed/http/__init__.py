@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every area: content negotiation, responses, error handling."""

@@ -1,0 +1,1 @@
+"""Reading: every query the routes, the commands and the API share."""

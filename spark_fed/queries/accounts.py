@@ -1,0 +1,34 @@
+"""Looking up accounts."""
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..models import INSTANCE_ACTOR_USERNAME, Account
+from ..usernames import is_valid_username
+
+_IS_LOCAL = col(Account.domain).is_(None)
+_IS_LOCAL_USER = _IS_LOCAL & (col(Account.username) != INSTANCE_ACTOR_USERNAME)
+
+
+async def find_local_user(session: AsyncSession, username: str) -> Account | None:
+    """The local user called USERNAME, matched case-insensitively as Mastodon does."""
+    if not is_valid_username(username):
+        return None
+    query = select(Account).where(_IS_LOCAL_USER, func.lower(Account.username) == username.lower())
+    return (await session.exec(query)).first()
+
+
+async def list_local_users(session: AsyncSession) -> list[Account]:
+    query = select(Account).where(_IS_LOCAL_USER).order_by(col(Account.id))
+    return list((await session.exec(query)).all())
+
+
+async def count_local_users(session: AsyncSession) -> int:
+    query = select(func.count()).select_from(Account).where(_IS_LOCAL_USER)
+    return (await session.exec(query)).one()
+
+
+async def find_instance_actor(session: AsyncSession) -> Account | None:
+    query = select(Account).where(_IS_LOCAL, col(Account.username) == INSTANCE_ACTOR_USERNAME)
+    return (await session.exec(query)).first()

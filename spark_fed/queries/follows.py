@@ -1,0 +1,56 @@
+"""Followers and following, counted and paged by cursor (never OFFSET)."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..models import Account, Follow, FollowState
+
+
+@dataclass(frozen=True)
+class Direction:
+    """Which side of a follow the owner is on: followers of X, or accounts X follows."""
+
+    owner_column: str
+    other_column: str
+
+
+FOLLOWERS = Direction(owner_column="followee_id", other_column="follower_id")
+FOLLOWING = Direction(owner_column="follower_id", other_column="followee_id")
+
+
+async def count_follows(session: AsyncSession, account_id: int, direction: Direction) -> int:
+    query = (
+        select(func.count())
+        .select_from(Follow)
+        .where(getattr(Follow, direction.owner_column) == account_id, Follow.state == FollowState.ACCEPTED)
+    )
+    return (await session.exec(query)).one()
+
+
+async def page_follows(
+    session: AsyncSession,
+    account_id: int,
+    direction: Direction,
+    *,
+    limit: int,
+    max_id: int | None = None,
+    min_id: int | None = None,
+) -> list[tuple[Follow, Account]]:
+    """Newest first; `max_id` pages back in time, `min_id` forward (results still newest first)."""
+    other = getattr(Follow, direction.other_column)
+    query = (
+        select(Follow, Account)
+        .join(Account, col(Account.id) == other)
+        .where(getattr(Follow, direction.owner_column) == account_id, Follow.state == FollowState.ACCEPTED)
+    )
+    if max_id is not None:
+        query = query.where(col(Follow.id) < max_id)
+    if min_id is not None:
+        query = query.where(col(Follow.id) > min_id).order_by(col(Follow.id).asc()).limit(limit)
+        rows = list((await session.exec(query)).all())
+        return rows[::-1]
+    query = query.order_by(col(Follow.id).desc()).limit(limit)
+    return list((await session.exec(query)).all())

@@ -1,0 +1,116 @@
+"""Shared fixtures: real databases and real Spark instances on loopback.
+
+Every Spark instance a test starts gets a database of its own: a SQLite file
+in the test's temporary directory, or, when SPARK_TEST_DATABASE_URL is set, a
+fresh PostgreSQL database created beside the one named there and dropped after.
+"""
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from sqlalchemy.engine import make_url
+
+from spark_fed.app import create_app
+from spark_fed.config import Config, DatabaseConfig, FederationConfig, ServerConfig
+from spark_fed.db import Database
+from spark_fed.state import DB
+
+PG_URL = os.environ.get("SPARK_TEST_DATABASE_URL")
+PG_PREFIX = "spark_t_"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _asyncpg_dsn(url: str, database: str) -> str:
+    parsed = make_url(url).set(drivername="postgresql", database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """A factory of empty databases, one per call, cleaned up after the test."""
+    created: list[str] = []
+
+    async def make() -> str:
+        if PG_URL is None:
+            return f"sqlite+aiosqlite:///{tmp_path / f'spark-{len(created)}.db'}"
+        name = f"{PG_PREFIX}{uuid.uuid4().hex[:12]}"
+        conn = await asyncpg.connect(_asyncpg_dsn(PG_URL, make_url(PG_URL).database or "postgres"))
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        created.append(name)
+        return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    if PG_URL is not None and created:
+        conn = await asyncpg.connect(_asyncpg_dsn(PG_URL, make_url(PG_URL).database or "postgres"))
+        try:
+            for name in created:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+def test_config(db_url: str, port: int, **federation: object) -> Config:
+    return Config(
+        server=ServerConfig(domain=f"127.0.0.1:{port}", scheme="http", host="127.0.0.1", port=port),
+        database=DatabaseConfig(url=db_url),
+        federation=replace(FederationConfig(), allow_private_addresses=True, **federation),
+    )
+
+
+test_config.__test__ = False  # a helper, not a test
+
+
+@dataclass
+class Spark:
+    """One running Spark instance."""
+
+    server: TestServer
+    config: Config
+
+    @property
+    def app(self) -> web.Application:
+        return self.server.app
+
+    @property
+    def db(self) -> Database:
+        return self.app[DB]
+
+    @property
+    def base(self) -> str:
+        return self.config.base_url
+
+    @property
+    def domain(self) -> str:
+        return self.config.server.domain
+
+
+@pytest.fixture
+async def start_spark(database_url, aiohttp_server) -> Callable[..., Awaitable[Spark]]:
+    async def start(**federation: object) -> Spark:
+        port = free_port()
+        config = test_config(await database_url(), port, **federation)
+        server = await aiohttp_server(create_app(config), port=port)
+        return Spark(server=server, config=config)
+
+    return start
+
+
+@pytest.fixture
+async def spark(start_spark) -> Spark:
+    return await start_spark()
