@@ -1,24 +1,67 @@
-"""The app factory: the one module where the core and the feature areas are wired together."""
+"""The app factory: the one module where the core and the feature areas are wired together.
 
+(`cli.py` is the other wiring module; it takes the workers from here.)
+"""
+
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
 import actors.routes
+import inbox.processing
+import inbox.routes
 import webfinger.routes
 
-from .accounts import ensure_instance_actor
 from .config import Config
-from .db import Database
+from .context import Context, open_context
+from .delivery import DeliverySender
 from .http.middleware import error_middleware
-from .migrations import upgrade
-from .state import CONFIG, DB, URLS
+from .models import Delivery, InboxItem
+from .queue import Worker
+from .queue.intake import InboxIntake
+from .state import CONFIG, CONTEXT, DB, HOST_HEALTH, INTAKE, URLS
 from .urls import Urls
 
-AREAS = (actors.routes, webfinger.routes)
+AREAS = (actors.routes, webfinger.routes, inbox.routes)
 TEMPLATE_PACKAGES = ("spark_fed", "actors")
+
+
+@dataclass
+class Workers:
+    delivery: Worker[Delivery]
+    inbox: Worker[InboxItem]
+    sender: DeliverySender
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await asyncio.gather(self.delivery.run(stop), self.inbox.run(stop))
+
+
+def build_workers(ctx: Context) -> Workers:
+    """The delivery and inbox workers, wired so that work queued in this process wakes them."""
+    sender = DeliverySender(ctx.db, ctx.signed)
+    workers = Workers(
+        delivery=Worker(ctx.db, Delivery, sender, concurrency=16),
+        inbox=Worker(
+            ctx.db,
+            InboxItem,
+            inbox.processing.InboxProcessor(ctx),
+            concurrency=8,
+            max_attempts=8,
+            # Done items keep their id (to drop redeliveries) but not their body.
+            keep_done={"body": ""},
+            retention=timedelta(days=2),
+        ),
+        sender=sender,
+    )
+    ctx.deliveries_queued = workers.delivery.wake
+    ctx.inbox_stored = workers.inbox.wake
+    return workers
 
 
 def create_app(config: Config) -> web.Application:
@@ -30,19 +73,30 @@ def create_app(config: Config) -> web.Application:
         loader=jinja2.ChoiceLoader([jinja2.PackageLoader(pkg) for pkg in TEMPLATE_PACKAGES]),
         autoescape=True,
     )
-    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_services)
     for area in AREAS:
         app.router.add_routes(area.routes)
     return app
 
 
-async def _database(app: web.Application) -> AsyncIterator[None]:
-    db = Database(app[CONFIG].database.url)
-    try:
-        await db.check_connection()
-        await upgrade(db)
-        await ensure_instance_actor(db, app[URLS])
-        app[DB] = db
-        yield
-    finally:
-        await db.dispose()
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    async with open_context(app[CONFIG]) as ctx:
+        workers = build_workers(ctx)
+        intake = InboxIntake(ctx.db, on_stored=lambda: ctx.inbox_stored())
+        app[CONTEXT] = ctx
+        app[DB] = ctx.db
+        app[INTAKE] = intake
+        app[HOST_HEALTH] = workers.sender.health
+        intake.start()
+        stop = asyncio.Event()
+        running = asyncio.create_task(workers.run(stop), name="workers")
+        try:
+            yield
+        finally:
+            stop.set()
+            await intake.close()
+            # Workers finish the job in hand; a job cut off here is retried when its lease ends.
+            await asyncio.wait([running], timeout=10)
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running

@@ -9,21 +9,26 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
+import outbox.actions as actions
+
 from . import __version__
 from .accounts import create_local_user
 from .config import Config, load_config
-from .db import Database
+from .context import Context, open_context
 from .errors import ConfigError, UsageError
-from .migrations import upgrade
-from .models import Account
-from .queries.accounts import list_local_users
-from .urls import Urls
+from .federation.actors import ActorNotFound
+from .models import Account, FollowState
+from .queries.accounts import find_local_user, list_local_users
+from .queries.follows import FOLLOWERS, FOLLOWING, Direction, list_follows
+from .usernames import check_username
 
 Command = Callable[[Config, argparse.Namespace], Awaitable[int]]
 
@@ -55,6 +60,32 @@ def build_parser() -> argparse.ArgumentParser:
     listing = users.add_parser("list", help="list local accounts")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=cmd_users_list)
+
+    commands.add_parser("worker", help="run the delivery and inbox workers only").set_defaults(run=cmd_worker)
+    for name, runner, text in (
+        ("follow", cmd_follow, "follow HANDLE (user@host, @user@host or an actor URL) as NAME"),
+        ("unfollow", cmd_unfollow, "stop following HANDLE"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("name")
+        command.add_argument("handle")
+        command.set_defaults(run=runner)
+    for name, runner in (("followers", cmd_followers), ("following", cmd_following)):
+        command = commands.add_parser(name, help=f"list the {name} of NAME with their state")
+        command.add_argument("name")
+        command.add_argument("--json", action="store_true")
+        command.set_defaults(run=runner)
+    requests = commands.add_parser("follow-requests", help="pending requests to a locked account")
+    actions = requests.add_subparsers(dest="requests_command", required=True)
+    listing = actions.add_parser("list", help="list pending requests to NAME")
+    listing.add_argument("name")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=cmd_requests_list)
+    for name, runner in (("accept", cmd_requests_accept), ("reject", cmd_requests_reject)):
+        command = actions.add_parser(name, help=f"{name} HANDLE's request to follow NAME")
+        command.add_argument("name")
+        command.add_argument("handle")
+        command.set_defaults(run=runner)
     return parser
 
 
@@ -71,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError) as exc:
         print(f"spark-fed: {exc}", file=sys.stderr)
         return 2
+    except ActorNotFound as exc:
+        print(f"spark-fed: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -90,51 +124,128 @@ def cmd_serve(config: Config, _args: argparse.Namespace) -> int:
     return 0
 
 
-async def _open_database(config: Config) -> Database:
-    """Connect, failing with one line, and bring the schema up to date."""
-    db = Database(config.database.url)
-    try:
-        await db.check_connection()
-        await upgrade(db)
-    except BaseException:
-        await db.dispose()
-        raise
-    return db
-
-
 async def cmd_db_upgrade(config: Config, _args: argparse.Namespace) -> int:
-    db = await _open_database(config)
-    await db.dispose()
-    print(f"database {db.safe_url} is up to date")
+    async with open_context(config) as ctx:
+        print(f"database {ctx.db.safe_url} is up to date")
     return 0
 
 
 async def cmd_users_create(config: Config, args: argparse.Namespace) -> int:
-    db = await _open_database(config)
-    try:
+    check_username(args.name)
+    async with open_context(config) as ctx:
         account = await create_local_user(
-            db, Urls(config), args.name, display_name=args.display_name, bio=args.bio, locked=args.locked
+            ctx.db, ctx.urls, args.name, display_name=args.display_name, bio=args.bio, locked=args.locked
         )
-    finally:
-        await db.dispose()
     print(f"created @{account.username}@{config.server.domain}")
     print(account.uri)
     return 0
 
 
 async def cmd_users_list(config: Config, args: argparse.Namespace) -> int:
-    db = await _open_database(config)
-    try:
-        async with db.read() as session:
-            accounts = await list_local_users(session)
-    finally:
-        await db.dispose()
+    async with open_context(config) as ctx, ctx.db.read() as session:
+        accounts = await list_local_users(session)
     rows = [_user_row(account, config) for account in accounts]
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         _print_table(rows, ["handle", "display_name", "locked", "created_at"])
     return 0
+
+
+async def cmd_worker(config: Config, _args: argparse.Namespace) -> int:
+    from .app import build_workers
+
+    logging.getLogger().setLevel(logging.INFO)
+    async with open_context(config) as ctx:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        logging.getLogger("spark_fed").info("worker running; SIGTERM or SIGINT stops it")
+        await build_workers(ctx).run(stop)
+    return 0
+
+
+async def _local_user(ctx: Context, name: str) -> Account:
+    async with ctx.db.read() as session:
+        account = await find_local_user(session, name)
+    if account is None:
+        raise UsageError(f"there is no local user {name!r}")
+    return account
+
+
+async def cmd_follow(config: Config, args: argparse.Namespace) -> int:
+    async with open_context(config) as ctx:
+        result = await actions.follow(ctx, await _local_user(ctx, args.name), args.handle)
+    print(f"{result.follow.state}: {args.name} follows {_handle(result.target, config)}")
+    print(result.follow.uri)
+    return 0
+
+
+async def cmd_unfollow(config: Config, args: argparse.Namespace) -> int:
+    async with open_context(config) as ctx:
+        result = await actions.unfollow(ctx, await _local_user(ctx, args.name), args.handle)
+    print(f"{args.name} no longer follows {_handle(result.target, config)}")
+    return 0
+
+
+async def cmd_followers(config: Config, args: argparse.Namespace) -> int:
+    return await _list_follows(config, args, FOLLOWERS, None)
+
+
+async def cmd_following(config: Config, args: argparse.Namespace) -> int:
+    return await _list_follows(config, args, FOLLOWING, None)
+
+
+async def cmd_requests_list(config: Config, args: argparse.Namespace) -> int:
+    return await _list_follows(config, args, FOLLOWERS, FollowState.PENDING)
+
+
+async def _list_follows(
+    config: Config, args: argparse.Namespace, direction: Direction, state: FollowState | None
+) -> int:
+    async with open_context(config) as ctx:
+        account = await _local_user(ctx, args.name)
+        async with ctx.db.read() as session:
+            rows = await list_follows(session, account.id, direction, state)
+    listed = [
+        {
+            "handle": _handle(other, config),
+            "actor": other.uri,
+            "state": follow.state,
+            "since": _iso(follow.created_at),
+        }
+        for follow, other in rows
+    ]
+    if args.json:
+        print(json.dumps(listed, indent=2))
+    else:
+        _print_table(listed, ["handle", "state", "since"])
+    return 0
+
+
+async def cmd_requests_accept(config: Config, args: argparse.Namespace) -> int:
+    return await _answer_request(config, args, accept=True)
+
+
+async def cmd_requests_reject(config: Config, args: argparse.Namespace) -> int:
+    return await _answer_request(config, args, accept=False)
+
+
+async def _answer_request(config: Config, args: argparse.Namespace, *, accept: bool) -> int:
+    async with open_context(config) as ctx:
+        account = await _local_user(ctx, args.name)
+        result = await actions.answer_follow_request(ctx, account, args.handle, accept=accept)
+    print(f"{'accepted' if accept else 'rejected'}: {_handle(result.target, config)} -> {args.name}")
+    return 0
+
+
+def _handle(account: Account, config: Config) -> str:
+    return f"{account.username}@{account.domain or config.server.domain}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _user_row(account: Account, config: Config) -> dict[str, Any]:
@@ -144,7 +255,7 @@ def _user_row(account: Account, config: Config) -> dict[str, Any]:
         "actor": account.uri,
         "display_name": account.display_name,
         "locked": account.locked,
-        "created_at": account.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": _iso(account.created_at),
     }
 
 

@@ -5,12 +5,14 @@ in the test's temporary directory, or, when SPARK_TEST_DATABASE_URL is set, a
 fresh PostgreSQL database created beside the one named there and dropped after.
 """
 
+import asyncio
 import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -18,10 +20,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy.engine import make_url
 
+from spark_fed.accounts import create_local_user
 from spark_fed.app import create_app
 from spark_fed.config import Config, DatabaseConfig, FederationConfig, ServerConfig
+from spark_fed.context import Context
 from spark_fed.db import Database
-from spark_fed.state import DB
+from spark_fed.models import Account
+from spark_fed.state import CONTEXT, DB
 
 PG_URL = os.environ.get("SPARK_TEST_DATABASE_URL")
 PG_PREFIX = "spark_t_"
@@ -44,9 +49,9 @@ async def database_url(tmp_path: Path) -> AsyncIterator[Callable[[], Awaitable[s
     created: list[str] = []
 
     async def make() -> str:
-        if PG_URL is None:
-            return f"sqlite+aiosqlite:///{tmp_path / f'spark-{len(created)}.db'}"
         name = f"{PG_PREFIX}{uuid.uuid4().hex[:12]}"
+        if PG_URL is None:
+            return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
         conn = await asyncpg.connect(_asyncpg_dsn(PG_URL, make_url(PG_URL).database or "postgres"))
         try:
             await conn.execute(f'CREATE DATABASE "{name}"')
@@ -99,16 +104,41 @@ class Spark:
     def domain(self) -> str:
         return self.config.server.domain
 
+    @property
+    def ctx(self) -> Context:
+        return self.app[CONTEXT]
+
+    async def user(self, name: str, **kwargs: Any) -> Account:
+        return await create_local_user(self.db, self.ctx.urls, name, **kwargs)
+
+    async def stop(self) -> None:
+        await self.server.close()
+
 
 @pytest.fixture
 async def start_spark(database_url, aiohttp_server) -> Callable[..., Awaitable[Spark]]:
-    async def start(**federation: object) -> Spark:
-        port = free_port()
-        config = test_config(await database_url(), port, **federation)
-        server = await aiohttp_server(create_app(config), port=port)
+    """Start an instance; pass CONFIG (an earlier instance's) to restart it on its port and data."""
+
+    async def start(config: Config | None = None, **federation: object) -> Spark:
+        if config is None:
+            port = free_port()
+            config = test_config(await database_url(), port, **federation)
+        server = await aiohttp_server(create_app(config), port=config.server.port)
         return Spark(server=server, config=config)
 
     return start
+
+
+async def eventually(check: Callable[[], Awaitable[object]], timeout: float = 10.0, what: str = "") -> object:
+    """Poll CHECK until it returns something truthy; bounded, so a test never hangs."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or check.__name__}")
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture

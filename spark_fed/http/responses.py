@@ -9,13 +9,13 @@ ACTIVITY_JSON = "application/activity+json"
 JRD_JSON = "application/jrd+json"
 
 
-def _dumps(data: Any) -> bytes:
+def dumps(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def activity_response(data: dict[str, Any], *, status: int = 200) -> web.Response:
     """AS2 JSON as Mastodon serves it: `application/activity+json; charset=utf-8`."""
-    return web.Response(body=_dumps(data), status=status, content_type=ACTIVITY_JSON, charset="utf-8")
+    return web.Response(body=dumps(data), status=status, content_type=ACTIVITY_JSON, charset="utf-8")
 
 
 def json_response(
@@ -26,7 +26,7 @@ def json_response(
     headers: dict[str, str] | None = None,
 ) -> web.Response:
     return web.Response(
-        body=_dumps(data), status=status, content_type=content_type, charset="utf-8", headers=headers
+        body=dumps(data), status=status, content_type=content_type, charset="utf-8", headers=headers
     )
 
 

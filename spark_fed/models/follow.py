@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .types import UTCDateTime, utcnow
@@ -29,5 +29,8 @@ class Follow(SQLModel, table=True):
     # The Follow activity's id exactly as sent: an Accept is matched on it.
     uri: str = Field(max_length=2048, index=True)
     state: str = Field(default=FollowState.PENDING, max_length=16)
+    # An incoming Follow exactly as received: Accept and Reject embed it verbatim,
+    # because that is what the sender matches them on.
+    activity: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

@@ -32,3 +32,8 @@ async def count_local_users(session: AsyncSession) -> int:
 async def find_instance_actor(session: AsyncSession) -> Account | None:
     query = select(Account).where(_IS_LOCAL, col(Account.username) == INSTANCE_ACTOR_USERNAME)
     return (await session.exec(query)).first()
+
+
+async def find_by_uri(session: AsyncSession, uri: str) -> Account | None:
+    """Any actor, local or remote, by its ActivityPub id."""
+    return (await session.exec(select(Account).where(Account.uri == uri))).first()

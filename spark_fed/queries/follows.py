@@ -54,3 +54,18 @@ async def page_follows(
         return rows[::-1]
     query = query.order_by(col(Follow.id).desc()).limit(limit)
     return list((await session.exec(query)).all())
+
+
+async def list_follows(
+    session: AsyncSession, account_id: int, direction: Direction, state: FollowState | None = None
+) -> list[tuple[Follow, Account]]:
+    """Every follow on one side of an account, oldest first, with the other account."""
+    query = (
+        select(Follow, Account)
+        .join(Account, col(Account.id) == getattr(Follow, direction.other_column))
+        .where(getattr(Follow, direction.owner_column) == account_id)
+        .order_by(col(Follow.id))
+    )
+    if state is not None:
+        query = query.where(Follow.state == state)
+    return list((await session.exec(query)).all())

@@ -1,0 +1,53 @@
+"""Processing stored activities, one at a time, from the inbox queue.
+
+The route has already verified that `actor` signed the activity; handlers
+check what the activity claims (that a Follow names a local account, that
+an Accept answers a Follow we sent to this very actor, ...). A handler for
+an activity that does not concern us returns quietly: that is done, not failed.
+"""
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from spark_fed.context import Context
+from spark_fed.models import Account, InboxItem
+from spark_fed.queries.accounts import find_by_uri
+from spark_fed.queue import GiveUp
+
+from . import handlers
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context, Account, dict[str, Any]], Awaitable[None]]
+
+HANDLERS: dict[str, Handler] = {
+    "Follow": handlers.follow,
+    "Undo": handlers.undo,
+    "Accept": handlers.accept,
+    "Reject": handlers.reject,
+    "Delete": handlers.delete,
+    "Update": handlers.update,
+}
+
+
+class InboxProcessor:
+    """The inbox queue's job handler."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def __call__(self, item: InboxItem) -> None:
+        try:
+            activity = json.loads(item.body)
+        except ValueError:
+            raise GiveUp("stored body is not JSON") from None
+        handler = HANDLERS.get(activity.get("type"))
+        if handler is None:
+            return
+        async with self.ctx.db.read() as session:
+            actor = await find_by_uri(session, item.actor_uri)
+        if actor is None or actor.is_local:
+            return  # deleted since, or an echo of our own
+        await handler(self.ctx, actor, activity)

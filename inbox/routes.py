@@ -1,0 +1,120 @@
+"""POST /inbox and /users/NAME/inbox: verify, store durably, answer 202; processing comes later."""
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from spark_fed.errors import (
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    SparkError,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from spark_fed.federation.authentication import NotAuthenticated, authenticate
+from spark_fed.federation.documents import host_of, id_of
+from spark_fed.http.negotiation import media_type
+from spark_fed.queries.accounts import find_by_uri, find_local_user
+from spark_fed.queue.intake import IntakeOverloaded
+from spark_fed.state import CONTEXT, HOST_HEALTH, INTAKE
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+READABLE_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
+
+
+class ServiceUnavailable(SparkError):
+    status = 503
+
+
+@routes.post("/inbox")
+@routes.post("/users/{username}/inbox")
+async def receive(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    recipient_id = await _recipient_id(request)
+    if media_type(request.headers.get("Content-Type")) not in READABLE_TYPES:
+        raise UnsupportedMediaType("Content-Type must be application/activity+json or application/ld+json")
+    body = await _read_body(request, ctx.config.federation.max_body_bytes)
+    activity = _parse(body)
+    if _is_unknown_self_delete(activity) and not await _known_actor(request, activity["actor"]):
+        # Mastodon's shortcut: an actor we never knew deleting itself needs no key fetch.
+        return web.Response(status=202)
+    try:
+        signer = await authenticate(
+            ctx.keys, ctx.config, request.method, request.raw_path, request.headers, body
+        )
+    except NotAuthenticated as exc:
+        raise Unauthorized(str(exc)) from None
+    await request.app[HOST_HEALTH].recovered(host_of(signer.uri))
+    if id_of(activity.get("actor")) != signer.uri:
+        # Forwarded or relayed: without an LD signature or proof that vouches for it, drop it.
+        # A 401 would only make an honest forwarder retry for days (DECISIONS.md).
+        log.info("dropping %s from %s: signed by %s", activity.get("type"), activity.get("actor"), signer.uri)
+        return web.Response(status=202)
+    try:
+        await request.app[INTAKE].submit(
+            dedup_key=_dedup_key(activity, body),
+            actor_uri=signer.uri,
+            recipient_id=recipient_id,
+            body=body.decode("utf-8"),
+        )
+    except IntakeOverloaded as exc:
+        raise ServiceUnavailable(str(exc)) from None
+    return web.Response(status=202)
+
+
+async def _recipient_id(request: web.Request) -> int | None:
+    username = request.match_info.get("username")
+    if username is None:
+        return None
+    async with request.app[CONTEXT].db.read() as session:
+        account = await find_local_user(session, username)
+    if account is None:
+        raise NotFound("no such user")
+    return account.id
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+    chunks = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    try:
+        activity = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadRequest("the body is not valid JSON") from None
+    if not isinstance(activity, dict):
+        raise BadRequest("the body is not a JSON object")
+    if not isinstance(activity.get("type"), str) or not isinstance(id_of(activity.get("actor")), str):
+        raise BadRequest("an activity needs a type and an actor")
+    return activity
+
+
+def _is_unknown_self_delete(activity: dict[str, Any]) -> bool:
+    return activity.get("type") == "Delete" and id_of(activity.get("object")) == id_of(activity.get("actor"))
+
+
+async def _known_actor(request: web.Request, actor: Any) -> bool:
+    async with request.app[CONTEXT].db.read() as session:
+        return await find_by_uri(session, id_of(actor) or "") is not None
+
+
+def _dedup_key(activity: dict[str, Any], body: bytes) -> str:
+    activity_id = activity.get("id")
+    if isinstance(activity_id, str) and activity_id:
+        return activity_id[:2048]
+    return "sha256:" + hashlib.sha256(body).hexdigest()

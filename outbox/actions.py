@@ -1,0 +1,131 @@
+"""Follow actions: each writes its rows and queues its deliveries in one transaction.
+
+The commands, the client API and the web pages call these; the inbox calls
+them for its replies (the Accept of an incoming Follow). Nothing here sends
+anything itself: the delivery worker does, from the rows written here.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spark_fed.context import Context
+from spark_fed.delivery import enqueue
+from spark_fed.errors import UsageError
+from spark_fed.models import Account, Follow, FollowState
+from spark_fed.models.types import utcnow
+
+from . import activities
+
+
+class FollowNotFound(UsageError):
+    """There is no such follow (or follow request) to act on."""
+
+
+@dataclass(frozen=True)
+class FollowResult:
+    follow: Follow
+    target: Account
+
+
+async def _pair(session: AsyncSession, follower: Account, followee: Account) -> Follow | None:
+    query = select(Follow).where(Follow.follower_id == follower.id, Follow.followee_id == followee.id)
+    return (await session.exec(query)).first()
+
+
+async def follow(ctx: Context, follower: Account, handle: str) -> FollowResult:
+    """Follow HANDLE; pending until the other side accepts (at once for an unlocked local user)."""
+    target = await ctx.actors.by_handle_or_url(handle)
+    if target.id == follower.id:
+        raise UsageError("an account cannot follow itself")
+    if target.is_instance_actor:
+        raise UsageError("the instance actor cannot be followed")
+    async with ctx.db.write() as session:
+        row = await _pair(session, follower, target)
+        if row is not None and row.state == FollowState.ACCEPTED:
+            return FollowResult(row, target)
+        if row is None:
+            row = Follow(
+                follower_id=follower.id, followee_id=target.id, uri=activities.new_follow_id(follower)
+            )
+        row.state = FollowState.PENDING
+        row.updated_at = utcnow()
+        activity = activities.follow(row.uri, follower, target)
+        if target.is_local:
+            row.activity = json.dumps(activity)
+            if not target.locked:
+                row.state = FollowState.ACCEPTED
+        else:
+            enqueue(session, follower, activity, [target.inbox_url])
+        session.add(row)
+    ctx.deliveries_queued()
+    return FollowResult(row, target)
+
+
+async def unfollow(ctx: Context, follower: Account, handle: str) -> FollowResult:
+    target = await ctx.actors.by_handle_or_url(handle)
+    async with ctx.db.write() as session:
+        row = await _pair(session, follower, target)
+        if row is None:
+            raise FollowNotFound(f"{follower.username} does not follow {handle}")
+        await session.delete(row)
+        if not target.is_local:
+            undo = activities.undo(follower, activities.follow(row.uri, follower, target))
+            enqueue(session, follower, undo, [target.inbox_url])
+    ctx.deliveries_queued()
+    return FollowResult(row, target)
+
+
+async def receive_follow(
+    ctx: Context, follower: Account, followee: Account, activity: dict[str, Any]
+) -> Follow:
+    """An incoming Follow: recorded, and accepted at once unless the account is locked.
+
+    A repeated Follow (the sender lost our Accept, or re-followed) takes the new
+    id and is answered again, as Mastodon does.
+    """
+    async with ctx.db.write() as session:
+        row = await _pair(session, follower, followee)
+        if row is None:
+            row = Follow(follower_id=follower.id, followee_id=followee.id, uri=activity["id"])
+        already_accepted = row.state == FollowState.ACCEPTED and row.id is not None
+        row.uri = activity["id"]
+        row.activity = json.dumps(activity)
+        row.updated_at = utcnow()
+        if followee.locked and not already_accepted:
+            row.state = FollowState.PENDING
+        else:
+            row.state = FollowState.ACCEPTED
+            enqueue(session, followee, activities.answer("Accept", followee, activity), [follower.inbox_url])
+        session.add(row)
+    ctx.deliveries_queued()
+    return row
+
+
+async def answer_follow_request(
+    ctx: Context, followee: Account, handle: str, *, accept: bool
+) -> FollowResult:
+    """Accept or reject a pending request to a locked account."""
+    follower = await ctx.actors.by_handle_or_url(handle)
+    async with ctx.db.write() as session:
+        row = await _pair(session, follower, followee)
+        if row is None or row.state != FollowState.PENDING:
+            raise FollowNotFound(f"there is no pending follow request from {handle}")
+        row.state = FollowState.ACCEPTED if accept else FollowState.REJECTED
+        row.updated_at = utcnow()
+        session.add(row)
+        if not follower.is_local and row.activity:
+            reply = activities.answer("Accept" if accept else "Reject", followee, json.loads(row.activity))
+            enqueue(session, followee, reply, [follower.inbox_url])
+    ctx.deliveries_queued()
+    return FollowResult(row, follower)
+
+
+async def reject_follow(ctx: Context, target: Account, follower: Account, activity: dict[str, Any]) -> None:
+    """Refuse a Follow without recording it (the instance actor is never followed)."""
+    async with ctx.db.write() as session:
+        enqueue(session, target, activities.answer("Reject", target, activity), [follower.inbox_url])
+    ctx.deliveries_queued()

@@ -1,0 +1,147 @@
+"""Delivering activities: queued in the caller's transaction, sent signed by the worker.
+
+Results follow Mastodon (INTEROP §6.2): 2xx is done; 401, 408, 429, 5xx
+and network errors are retried with backoff for about two days; 501 and
+every other 4xx are permanent; a 410 from an actor's inbox means the
+actor is gone. A host that has failed on seven distinct days gets no
+deliveries until it succeeds again or sends Spark a signed request.
+"""
+
+import json
+import logging
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .db import Database
+from .federation.documents import host_of
+from .federation.signing import SignedClient
+from .http.client import FetchError
+from .http.responses import dumps
+from .models import Account, Delivery, HostFailure
+from .queue import GiveUp, RetryLater
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE_AFTER_DAYS = 7
+RETRIED_STATUSES = frozenset({401, 408, 429})
+
+
+def preferred_inboxes(recipients: Iterable[Account]) -> list[str]:
+    """One inbox per server where a shared inbox exists, else each actor's own; no duplicates."""
+    inboxes = dict.fromkeys(a.shared_inbox_url or a.inbox_url for a in recipients if not a.is_local)
+    return list(inboxes)
+
+
+def enqueue(session: AsyncSession, sender: Account, activity: dict[str, Any], inboxes: Iterable[str]) -> int:
+    """Add one delivery per distinct inbox to the caller's transaction; returns how many."""
+    body = dumps(activity).decode("utf-8")
+    count = 0
+    for inbox in dict.fromkeys(inboxes):
+        session.add(Delivery(sender_id=sender.id, inbox_url=inbox, activity_id=activity["id"], body=body))
+        count += 1
+    return count
+
+
+class HostHealth:
+    """Which hosts are unavailable, from the `host_failures` days, cached for a minute."""
+
+    REFRESH_SECONDS = 60.0
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._unavailable: set[str] = set()
+        self._failing: set[str] = set()
+        self._loaded_at = float("-inf")
+
+    async def _refresh(self) -> None:
+        if time.monotonic() - self._loaded_at < self.REFRESH_SECONDS:
+            return
+        async with self.db.read() as session:
+            days = func.count(col(HostFailure.day))
+            rows = (await session.exec(select(HostFailure.host, days).group_by(col(HostFailure.host)))).all()
+        self._failing = {host for host, _ in rows}
+        self._unavailable = {host for host, count in rows if count >= UNAVAILABLE_AFTER_DAYS}
+        self._loaded_at = time.monotonic()
+
+    async def is_unavailable(self, host: str) -> bool:
+        await self._refresh()
+        return host in self._unavailable
+
+    async def failed(self, host: str) -> None:
+        today = datetime.now(UTC).date().isoformat()
+        insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        async with self.db.write() as session:
+            await session.exec(insert(HostFailure).values(host=host, day=today).on_conflict_do_nothing())
+        self._failing.add(host)
+
+    async def recovered(self, host: str) -> None:
+        """The host answered (or signed a request to us): forget its failures."""
+        await self._refresh()
+        if host not in self._failing:
+            return
+        async with self.db.write() as session:
+            await session.exec(delete(HostFailure).where(col(HostFailure.host) == host))
+        self._failing.discard(host)
+        self._unavailable.discard(host)
+
+
+class DeliverySender:
+    """The delivery queue's job handler."""
+
+    def __init__(self, db: Database, signed: SignedClient) -> None:
+        self.db = db
+        self.signed = signed
+        self.health = HostHealth(db)
+
+    async def __call__(self, job: Delivery) -> None:
+        host = host_of(job.inbox_url)
+        if await self.health.is_unavailable(host):
+            raise GiveUp(f"{host} has been unavailable for {UNAVAILABLE_AFTER_DAYS} days")
+        async with self.db.read() as session:
+            sender = await session.get(Account, job.sender_id)
+        if sender is None or sender.private_key_pem is None:
+            raise GiveUp("the sender no longer exists")
+        try:
+            response = await self.signed.post(job.inbox_url, job.body.encode("utf-8"), sender)
+        except FetchError as exc:
+            if not exc.retryable:
+                raise GiveUp(str(exc)) from None
+            await self.health.failed(host)
+            raise RetryLater(str(exc)) from None
+        await self._settle(job, host, response.status, response.body)
+
+    async def _settle(self, job: Delivery, host: str, status: int, body: bytes) -> None:
+        if 200 <= status < 300:
+            await self.health.recovered(host)
+            return
+        reason = f"{job.inbox_url} answered {status}{_error_text(body)}"
+        if status in RETRIED_STATUSES or (status >= 500 and status != 501):
+            await self.health.failed(host)
+            raise RetryLater(reason)
+        if status == 410:
+            await self._actor_gone(job.inbox_url)
+        raise GiveUp(reason)
+
+    async def _actor_gone(self, inbox_url: str) -> None:
+        """410 from a personal inbox: the actor was deleted; drop it and its follows."""
+        async with self.db.write() as session:
+            actor = (await session.exec(select(Account).where(Account.inbox_url == inbox_url))).first()
+            if actor is not None and not actor.is_local:
+                log.info("removing %s: its inbox answered 410", actor.uri)
+                await session.delete(actor)
+
+
+def _error_text(body: bytes) -> str:
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        return ""
+    return f": {str(error)[:200]}" if error else ""

@@ -1,0 +1,1 @@
+"""Talking to other servers: signed requests, remote actors and their keys, request authentication."""

@@ -1,0 +1,234 @@
+"""Remote actors: found by WebFinger or URL, fetched signed, checked, stored and kept fresh."""
+
+import json
+import logging
+import re
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from ..activitystreams import ACTOR_TYPES, as_list
+from ..config import Config
+from ..db import Database
+from ..errors import UsageError
+from ..http.client import FetchError
+from ..models import Account
+from ..models.types import utcnow
+from ..queries.accounts import find_by_uri, find_local_user
+from .documents import InvalidDocument, host_of, id_of, parse_as2, same_origin
+from .signing import SignedClient
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(days=1)
+WEBFINGER_ACCEPT = "application/jrd+json, application/json"
+SELF_TYPES = (
+    "application/activity+json",
+    'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
+)
+_HANDLE = re.compile(r"\A@?([^@\s/]+)@([^@\s/]+)\Z")
+_MAX_TEXT = 20_000
+
+
+class ActorNotFound(Exception):
+    """No usable actor behind a handle or URL; the message says why in one line."""
+
+
+class BadHandle(UsageError):
+    """What was typed is neither user@host nor an actor URL, or names no local user."""
+
+
+class RemoteActors:
+    def __init__(self, db: Database, client: SignedClient, config: Config, instance_actor: Account) -> None:
+        self.db = db
+        self.client = client
+        self.config = config
+        self.base = config.base_url
+        # Fetches are signed by the instance actor: no user is behind them.
+        self.signer = instance_actor
+
+    async def by_handle_or_url(self, handle: str) -> Account:
+        """`user@host`, `@user@host` or an actor URL, as a user types it."""
+        if handle.startswith(("http://", "https://")):
+            return await self.get(handle)
+        match = _HANDLE.match(handle.strip())
+        if not match:
+            raise BadHandle(f"{handle!r} is not a handle like user@example.com or an actor URL")
+        user, host = match.groups()
+        if host.lower() == self.config.server.domain.lower():
+            return await self._local(user)
+        return await self.get(await self.webfinger(user, host))
+
+    async def webfinger(self, user: str, host: str) -> str:
+        """The actor URL of user@host: the `self` link, never a guess (ids may be opaque)."""
+        scheme = self.config.server.scheme
+        url = f"{scheme}://{host}/.well-known/webfinger?resource=acct:{quote(user)}@{host}"
+        try:
+            response = await self.client.http.get(url, headers={"Accept": WEBFINGER_ACCEPT})
+        except FetchError as exc:
+            raise ActorNotFound(f"WebFinger of {user}@{host} failed: {exc}") from None
+        if response.status != 200:
+            raise ActorNotFound(f"WebFinger of {user}@{host} answered {response.status}")
+        try:
+            jrd = json.loads(response.body)
+        except ValueError:
+            raise ActorNotFound(f"WebFinger of {user}@{host} is not JSON") from None
+        for link in jrd.get("links", []) if isinstance(jrd, dict) else []:
+            if isinstance(link, dict) and link.get("rel") == "self" and link.get("type") in SELF_TYPES:
+                href = link.get("href")
+                if isinstance(href, str) and href.startswith(("http://", "https://")):
+                    return href
+        raise ActorNotFound(f"WebFinger of {user}@{host} has no ActivityPub self link")
+
+    async def get(self, uri: str, *, max_age: timedelta = STALE_AFTER) -> Account:
+        """The stored actor, refetched when older than MAX_AGE (or unknown)."""
+        if uri.startswith(self.base + "/"):
+            return await self._local_by_uri(uri)
+        async with self.db.read() as session:
+            stored = await find_by_uri(session, uri)
+        if stored is not None and stored.fetched_at and utcnow() - stored.fetched_at < max_age:
+            return stored
+        try:
+            return await self.fetch(uri)
+        except ActorNotFound:
+            if stored is not None:
+                log.info("keeping stale %s: refetch failed", uri)
+                return stored
+            raise
+
+    async def fetch(self, uri: str) -> Account:
+        document = await self.fetch_document(uri)
+        if document.get("id") != uri:
+            # Fetched by a key or profile URL: the document's own id is authoritative; fetch that.
+            if not isinstance(document.get("id"), str) or not same_origin(document["id"], uri):
+                raise ActorNotFound(f"{uri} served a document for another server")
+            document = await self.fetch_document(document["id"])
+        return await self.store(document)
+
+    async def fetch_document(self, uri: str) -> dict[str, Any]:
+        """A signed GET as the instance actor, checked to be AS2 and from the host it names."""
+        try:
+            response = await self.client.get(uri, self.signer)
+        except FetchError as exc:
+            raise ActorNotFound(f"fetching {uri} failed: {exc}") from None
+        if response.status != 200:
+            raise ActorNotFound(f"fetching {uri} answered {response.status}")
+        try:
+            document = parse_as2(response.headers.get("Content-Type"), response.body)
+        except InvalidDocument as exc:
+            raise ActorNotFound(f"{uri}: {exc}") from None
+        doc_id = document.get("id")
+        if not isinstance(doc_id, str) or not same_origin(doc_id, response.url):
+            raise ActorNotFound(f"{uri} served a document whose id is not on {host_of(response.url)}")
+        return document
+
+    async def store(self, document: dict[str, Any]) -> Account:
+        """Insert or refresh the actor described by DOCUMENT (already checked for origin)."""
+        values = actor_values(document)
+        async with self.db.write() as session:
+            account = await find_by_uri(session, values["uri"])
+            if account is None:
+                account = Account(**values)
+            else:
+                for name, value in values.items():
+                    setattr(account, name, value)
+            account.fetched_at = utcnow()
+            session.add(account)
+        return account
+
+    async def _local(self, username: str) -> Account:
+        async with self.db.read() as session:
+            account = await find_local_user(session, username)
+        if account is None:
+            raise BadHandle(f"there is no local user {username!r}")
+        return account
+
+    async def _local_by_uri(self, uri: str) -> Account:
+        async with self.db.read() as session:
+            account = await find_by_uri(session, uri)
+        if account is None:
+            raise ActorNotFound(f"there is no local actor at {uri}")
+        return account
+
+
+def actor_values(document: dict[str, Any]) -> dict[str, Any]:
+    """The columns of a remote actor, read leniently but never trusting a missing essential."""
+    uri = document.get("id")
+    types = set(as_list(document.get("type")))
+    if not isinstance(uri, str) or not types & ACTOR_TYPES:
+        raise ActorNotFound(f"{uri or 'the document'} is not an actor")
+    inbox = document.get("inbox")
+    if not isinstance(inbox, str) or not same_origin(inbox, uri):
+        raise ActorNotFound(f"{uri} has no inbox on its own server")
+    key = _public_key(document, uri)
+    endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
+    shared = endpoints.get("sharedInbox") or document.get("sharedInbox")
+    return {
+        "uri": uri,
+        "username": _username(document, uri),
+        "domain": host_of(uri),
+        "actor_type": next(iter(sorted(types & ACTOR_TYPES))),
+        "display_name": _text(document.get("name"), 2048),
+        "summary": _text(document.get("summary"), _MAX_TEXT),
+        "locked": document.get("manuallyApprovesFollowers") is True,
+        "discoverable": document.get("discoverable") is True,
+        "url": _profile_url(document.get("url"), uri),
+        "inbox_url": inbox,
+        # A shared inbox on another host could be anyone's (GoToSocial trusts only its own domain).
+        "shared_inbox_url": shared if isinstance(shared, str) and same_origin(shared, uri) else None,
+        "outbox_url": _str_or_none(document.get("outbox")),
+        "followers_url": _str_or_none(document.get("followers")),
+        "following_url": _str_or_none(document.get("following")),
+        "avatar_url": _icon_url(document.get("icon")),
+        "public_key_id": key["id"],
+        "public_key_pem": key["publicKeyPem"],
+        "private_key_pem": None,
+    }
+
+
+def _public_key(document: dict[str, Any], uri: str) -> dict[str, str]:
+    for key in as_list(document.get("publicKey"))[:10]:
+        if (
+            isinstance(key, dict)
+            and isinstance(key.get("id"), str)
+            and isinstance(key.get("publicKeyPem"), str)
+            and key.get("owner", uri) == uri
+        ):
+            return key
+    raise ActorNotFound(f"{uri} publishes no public key that it owns")
+
+
+def _username(document: dict[str, Any], uri: str) -> str:
+    """preferredUsername, else the FEP-2c59 `webfinger` name, else the id's last path segment."""
+    name = document.get("preferredUsername")
+    if isinstance(name, str) and name.strip():
+        return name.strip()[:255]
+    webfinger = document.get("webfinger")
+    if isinstance(webfinger, str) and "@" in webfinger:
+        return webfinger.lstrip("@").split("@")[0][:255]
+    return unquote(urlsplit(uri).path.rstrip("/").rpartition("/")[2])[:255] or host_of(uri)
+
+
+def _text(value: Any, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _str_or_none(value: Any) -> str | None:
+    found = id_of(value)
+    return found[:2048] if found else None
+
+
+def _profile_url(value: Any, uri: str) -> str | None:
+    for item in as_list(value):
+        href = item if isinstance(item, str) else item.get("href") if isinstance(item, dict) else None
+        if isinstance(href, str) and same_origin(href, uri):
+            return href[:2048]
+    return uri
+
+
+def _icon_url(value: Any) -> str | None:
+    for item in as_list(value):
+        url = item if isinstance(item, str) else id_of(item.get("url")) if isinstance(item, dict) else None
+        if isinstance(url, str) and url.startswith(("http://", "https://")):
+            return url[:2048]
+    return None

@@ -1,0 +1,111 @@
+"""Leasing jobs to workers, and settling them.
+
+A job is claimed by setting `locked_until` in one statement that picks due
+rows; on PostgreSQL the picking subquery uses `FOR UPDATE SKIP LOCKED`, so
+two workers never take the same row, and on SQLite the write transaction is
+`BEGIN IMMEDIATE`, which serialises claims. A claim that is never settled
+(the worker died) expires with its lease and the job is picked up again.
+"""
+
+from datetime import timedelta
+from typing import TypeVar
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlmodel import col
+
+from ..db import Database
+from ..models import JobState, QueuedJob
+from ..models.types import utcnow
+
+DEFAULT_LEASE = timedelta(minutes=5)
+J = TypeVar("J", bound=QueuedJob)
+
+
+class RetryLater(Exception):
+    """The job failed for now (a peer is down, a timeout): try again after the backoff."""
+
+
+class GiveUp(Exception):
+    """The job can never succeed (a 4xx, a malformed activity): stop trying."""
+
+
+async def claim(db: Database, model: type[J], limit: int, lease: timedelta = DEFAULT_LEASE) -> list[J]:
+    now = utcnow()
+    due = (
+        select(col(model.id))
+        .where(
+            col(model.state) == JobState.QUEUED,
+            col(model.next_attempt_at) <= now,
+            or_(col(model.locked_until).is_(None), col(model.locked_until) < now),
+        )
+        .order_by(col(model.next_attempt_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(model)
+        .where(col(model.id).in_(due.scalar_subquery()))
+        .values(locked_until=now + lease)
+        .returning(model)
+        .execution_options(synchronize_session=False)
+    )
+    async with db.write() as session:
+        return list((await session.exec(statement)).scalars().all())
+
+
+async def due_count(db: Database, model: type[QueuedJob]) -> int:
+    async with db.read() as session:
+        query = select(func.count()).select_from(model).where(col(model.state) == JobState.QUEUED)
+        return (await session.exec(query)).scalar_one()
+
+
+async def mark_done(db: Database, model: type[QueuedJob], job_id: int, **values: object) -> None:
+    async with db.write() as session:
+        await session.exec(
+            update(model)
+            .where(col(model.id) == job_id)
+            .values(state=JobState.DONE, locked_until=None, **values)
+        )
+
+
+async def remove(db: Database, model: type[QueuedJob], job_id: int) -> None:
+    async with db.write() as session:
+        await session.exec(delete(model).where(col(model.id) == job_id))
+
+
+async def reschedule(
+    db: Database, model: type[QueuedJob], job: QueuedJob, error: str, delay: timedelta
+) -> None:
+    async with db.write() as session:
+        await session.exec(
+            update(model)
+            .where(col(model.id) == job.id)
+            .values(
+                attempts=job.attempts + 1,
+                next_attempt_at=utcnow() + delay,
+                locked_until=None,
+                last_error=error[:500],
+            )
+        )
+
+
+async def mark_failed(db: Database, model: type[QueuedJob], job: QueuedJob, error: str) -> None:
+    async with db.write() as session:
+        await session.exec(
+            update(model)
+            .where(col(model.id) == job.id)
+            .values(
+                state=JobState.FAILED, attempts=job.attempts + 1, locked_until=None, last_error=error[:500]
+            )
+        )
+
+
+async def prune(db: Database, model: type[QueuedJob], older_than: timedelta) -> None:
+    """Settled jobs are kept a while (for dedup and for an admin's eyes), not forever."""
+    async with db.write() as session:
+        await session.exec(
+            delete(model).where(
+                col(model.state).in_([JobState.DONE, JobState.FAILED]),
+                col(model.created_at) < utcnow() - older_than,
+            )
+        )
