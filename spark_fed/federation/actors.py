@@ -14,7 +14,7 @@ from ..errors import UsageError
 from ..http.client import FetchError
 from ..models import Account
 from ..models.types import utcnow
-from ..queries.accounts import find_by_uri, find_local_user
+from ..queries.accounts import find_by_uri, find_local_user, find_remote_by_handle
 from .documents import InvalidDocument, host_of, id_of, parse_as2, same_origin
 from .signing import SignedClient
 
@@ -57,6 +57,11 @@ class RemoteActors:
         user, host = match.groups()
         if host.lower() == self.config.server.domain.lower():
             return await self._local(user)
+        async with self.db.read() as session:
+            known = await find_remote_by_handle(session, user, host)
+        if known is not None:
+            # No WebFinger for an actor we know: unfollowing a server that is down must still work.
+            return await self.get(known.uri)
         return await self.get(await self.webfinger(user, host))
 
     async def webfinger(self, user: str, host: str) -> str:

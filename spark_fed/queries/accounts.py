@@ -37,3 +37,11 @@ async def find_instance_actor(session: AsyncSession) -> Account | None:
 async def find_by_uri(session: AsyncSession, uri: str) -> Account | None:
     """Any actor, local or remote, by its ActivityPub id."""
     return (await session.exec(select(Account).where(Account.uri == uri))).first()
+
+
+async def find_remote_by_handle(session: AsyncSession, username: str, domain: str) -> Account | None:
+    """A remote actor already known under user@domain (both matched case-insensitively)."""
+    query = select(Account).where(
+        func.lower(Account.username) == username.lower(), func.lower(Account.domain) == domain.lower()
+    )
+    return (await session.exec(query)).first()
