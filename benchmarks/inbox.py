@@ -48,7 +48,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from ._spark import SparkError, SparkServer, machine_busy_ticks
+from ._spark import SparkError, SparkServer, default_executable, machine_busy_ticks
 
 FLOOR_PER_SECOND = 1000.0
 """The issue's floor on this project's 2-core machine: accepted activities per second, zero errors."""
@@ -375,7 +375,7 @@ class PySpy:
 async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
     """The whole benchmark; returns the failed checks (empty when everything held)."""
     failures: list[str] = []
-    spark = SparkServer(workdir, allow_private_addresses=True)
+    spark = SparkServer(workdir, executable=args.spark_fed, allow_private_addresses=True)
     spark.command("users", "create", LOCAL_USER)
 
     began = time.perf_counter()
@@ -505,6 +505,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--py-spy",
         metavar="OUT",
         help="record the server with py-spy: .svg, .json (speedscope) or .txt (collapsed stacks)",
+    )
+    parser.add_argument(
+        "--spark-fed",
+        type=Path,
+        default=default_executable(),
+        help="the spark-fed to run (default: the venv's)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, server log)")
     args = parser.parse_args(argv)
