@@ -157,12 +157,19 @@ class SparkServer:
         return "\n".join(self.log_text().splitlines()[-lines:])
 
     def cpu_seconds(self) -> float:
-        """User + system CPU the server process has used so far, all its threads together."""
-        stat = Path(f"/proc/{self.pid}/stat").read_text()
-        # Field 2 (the command name) may contain spaces; the fixed fields start after its ')'.
-        fields = stat.rpartition(")")[2].split()
-        utime, stime = int(fields[11]), int(fields[12])
-        return (utime + stime) / _CLOCK_TICKS
+        """User + system CPU the server process has used so far, all its threads together.
+
+        Threads that have exited count too (the kernel adds them to the process's total).
+        """
+        return _stat_cpu_seconds(Path(f"/proc/{self.pid}/stat"))
+
+    def main_thread_cpu_seconds(self) -> float:
+        """CPU of the main thread alone: the event loop, where all of Spark's Python code runs.
+
+        The rest of the process's CPU is other threads (aiosqlite runs one per connection), so
+        the split says whether the loop or the database threads are the busy part.
+        """
+        return _stat_cpu_seconds(Path(f"/proc/{self.pid}/task/{self.pid}/stat"))
 
     def status_kib(self, field: str) -> int:
         """A size from /proc/PID/status (VmRSS, VmHWM, …) in KiB."""
@@ -183,3 +190,10 @@ def machine_busy_ticks() -> tuple[int, int]:
         values = [int(v) for v in stat.readline().split()[1:9]]
     idle = values[3] + values[4]  # idle + iowait
     return sum(values) - idle, sum(values)
+
+
+def _stat_cpu_seconds(path: Path) -> float:
+    # Field 2 (the command name) may contain spaces; the fixed fields start after its ')'.
+    fields = path.read_text().rpartition(")")[2].split()
+    utime, stime = int(fields[11]), int(fields[12])
+    return (utime + stime) / _CLOCK_TICKS

@@ -419,9 +419,11 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
             if args.py_spy:
                 profiler = PySpy(spark.pid, Path(args.py_spy).resolve())
             server_cpu_0, client_cpu_0 = spark.cpu_seconds(), client_cpu_seconds()
+            loop_cpu_0 = spark.main_thread_cpu_seconds()
             busy_0 = machine_busy_ticks()
             load = await send_all(session, inbox_url, posts, args.concurrency, args.timeout)
             server_cpu = spark.cpu_seconds() - server_cpu_0
+            loop_cpu = spark.main_thread_cpu_seconds() - loop_cpu_0
             client_cpu = client_cpu_seconds() - client_cpu_0
             busy_1 = machine_busy_ticks()
             if profiler is not None:
@@ -467,8 +469,15 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
         f"benchmark client {client_cpu:.2f} s ({client_cpu / load.wall:.0%} of a core); "
         f"machine {busy:.0%} busy over its cores"
     )
-    per_request = server_cpu / max(1, load.accepted) * 1e3
-    print(f"               server CPU per accepted request: {per_request:.2f} ms")
+    print(
+        f"               server: event-loop thread {loop_cpu:.2f} s ({loop_cpu / load.wall:.0%} of a core), "
+        f"other threads (aiosqlite) {server_cpu - loop_cpu:.2f} s"
+    )
+    accepted = max(1, load.accepted)
+    print(
+        f"               server CPU per accepted request: {server_cpu / accepted * 1e3:.2f} ms "
+        f"(event loop {loop_cpu / accepted * 1e3:.2f} ms)"
+    )
     print(
         f"inbox_items    {rows} measured rows while serving, {rows_after_stop} after stop "
         f"({total_rows} with warm-up; by state: {states})"

@@ -11,7 +11,7 @@ from spark_fed.errors import (
     BadRequest,
     NotFound,
     PayloadTooLarge,
-    SparkError,
+    ServiceUnavailable,
     Unauthorized,
     UnsupportedMediaType,
 )
@@ -26,10 +26,6 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 READABLE_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
-
-
-class ServiceUnavailable(SparkError):
-    status = 503
 
 
 @routes.post("/inbox")

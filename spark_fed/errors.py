@@ -44,6 +44,12 @@ class UnsupportedMediaType(SparkError):
     status = 415
 
 
+class ServiceUnavailable(SparkError):
+    """Overloaded for a moment: peers retry a 503, as they should."""
+
+    status = 503
+
+
 class ConfigError(Exception):
     """The configuration cannot be used; the message names the key or the problem."""
 
