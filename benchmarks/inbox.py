@@ -25,6 +25,7 @@ Every wait has a deadline and every loop ends by itself; traffic goes only to 12
 import argparse
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import resource
@@ -332,16 +333,30 @@ def client_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def count_rows(db_path: Path, measured_like: str) -> tuple[int, int, dict[str, int]]:
-    """(rows whose id starts like MEASURED_LIKE, all rows, rows by state) in inbox_items, via stdlib."""
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10) as conn:
-        measured = conn.execute(
-            "SELECT COUNT(*) FROM inbox_items WHERE dedup_key LIKE ?", (measured_like + "%",)
-        ).fetchone()[0]
+@dataclass(frozen=True)
+class Stored:
+    """What the database holds, read with the stdlib `sqlite3` only (not through Spark)."""
+
+    measured: int
+    total: int
+    states: dict[str, int]
+    batches: list[int]
+    """Rows per group commit: the intake stamps one `created_at` on every row of a batch."""
+
+
+def read_store(db_path: Path, measured_like: str) -> Stored:
+    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)) as conn:
+        like = (measured_like + "%",)
+        measured = conn.execute("SELECT COUNT(*) FROM inbox_items WHERE dedup_key LIKE ?", like).fetchone()[0]
         total = conn.execute("SELECT COUNT(*) FROM inbox_items").fetchone()[0]
         states = dict(conn.execute("SELECT state, COUNT(*) FROM inbox_items GROUP BY state").fetchall())
-    conn.close()
-    return measured, total, states
+        batches = [
+            n
+            for (n,) in conn.execute(
+                "SELECT COUNT(*) FROM inbox_items WHERE dedup_key LIKE ? GROUP BY created_at", like
+            )
+        ]
+    return Stored(measured, total, states, batches)
 
 
 class PySpy:
@@ -372,9 +387,27 @@ class PySpy:
 # --- the run --------------------------------------------------------------------------------
 
 
+@dataclass
+class Measurement:
+    """Everything the report prints, gathered by `run`."""
+
+    load: LoadResult
+    ceiling: float
+    server_cpu: float
+    loop_cpu: float
+    client_cpu: float
+    machine_busy: float
+    stored: Stored
+    stored_after_stop: Stored
+    done_after_drain: int
+    drain_seconds: float
+    fetches_during_load: int
+    exit_status: int | None
+    log: str
+
+
 async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
     """The whole benchmark; returns the failed checks (empty when everything held)."""
-    failures: list[str] = []
     spark = SparkServer(workdir, executable=args.spark_fed, allow_private_addresses=True)
     spark.command("users", "create", LOCAL_USER)
 
@@ -391,11 +424,13 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
     took = time.perf_counter() - began
     print(f"signed         {len(warmup)} warm-up + {len(posts)} requests in {took:.1f} s")
 
+    # Before Spark starts, so that nothing else of ours competes for the core it measures.
     ceiling = verify_ceiling(posts, remote.actors, CEILING_SECONDS)
 
     inbox_url = f"{spark.base_url}/users/{LOCAL_USER}/inbox"
     measured_like = f"{remote_base}/users/%/statuses/bench-"  # warm-up ids say "warmup-" instead
     profiler: PySpy | None = None
+    stop_error: str | None = None
     try:
         startup = await asyncio.to_thread(spark.start)
         print(f"spark          {spark.base_url} pid {spark.pid}, up in {startup:.1f} s")
@@ -418,9 +453,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
 
             if args.py_spy:
                 profiler = PySpy(spark.pid, Path(args.py_spy).resolve())
-            server_cpu_0, client_cpu_0 = spark.cpu_seconds(), client_cpu_seconds()
-            loop_cpu_0 = spark.main_thread_cpu_seconds()
-            busy_0 = machine_busy_ticks()
+            server_cpu_0, loop_cpu_0 = spark.cpu_seconds(), spark.main_thread_cpu_seconds()
+            client_cpu_0, busy_0 = client_cpu_seconds(), machine_busy_ticks()
             load = await send_all(session, inbox_url, posts, args.concurrency, args.timeout)
             server_cpu = spark.cpu_seconds() - server_cpu_0
             loop_cpu = spark.main_thread_cpu_seconds() - loop_cpu_0
@@ -430,7 +464,10 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
                 profiler.stop()
                 print(f"py-spy         profile of the measured phase in {args.py_spy}")
         # Counted while Spark still runs: every 202 must already be a row on disk.
-        rows, total_rows, states = count_rows(spark.db_path, measured_like)
+        stored = read_store(spark.db_path, measured_like)
+        # Then how fast the inbox worker works off the backlog once no request competes with it.
+        await asyncio.sleep(args.drain)
+        done_after_drain = read_store(spark.db_path, measured_like).states.get("done", 0)
     finally:
         await remote.close()
         if profiler is not None and profiler.process.poll() is None:
@@ -438,16 +475,36 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
         try:
             exit_status: int | None = spark.stop()
         except SparkError as exc:
-            failures.append(str(exc))
+            stop_error = str(exc)
             exit_status = None
-    rows_after_stop, _, _ = count_rows(spark.db_path, measured_like)
+    measurement = Measurement(
+        load=load,
+        ceiling=ceiling,
+        server_cpu=server_cpu,
+        loop_cpu=loop_cpu,
+        client_cpu=client_cpu,
+        machine_busy=(busy_1[0] - busy_0[0]) / max(1, busy_1[1] - busy_0[1]),
+        stored=stored,
+        stored_after_stop=read_store(spark.db_path, measured_like),
+        done_after_drain=done_after_drain,
+        drain_seconds=args.drain,
+        fetches_during_load=sum(remote.fetches.values()) - fetches_after_warmup,
+        exit_status=exit_status,
+        log=spark.log_text(),
+    )
+    failures = report(args, measurement)
+    return [stop_error, *failures] if stop_error else failures
 
-    busy = (busy_1[0] - busy_0[0]) / max(1, busy_1[1] - busy_0[1])
+
+def report(args: argparse.Namespace, m: Measurement) -> list[str]:
+    """Print the figures; return the checks that failed."""
+    load = m.load
     rate = load.accepted / load.wall if load.wall else 0.0
-    log = spark.log_text()
-    tracebacks = log.count("Traceback")
-    errors_logged = sum(1 for line in log.splitlines() if " ERROR " in line)
-    fetches_during_load = sum(remote.fetches.values()) - fetches_after_warmup
+    accepted = max(1, load.accepted)
+    tracebacks = m.log.count("Traceback")
+    errors_logged = sum(1 for line in m.log.splitlines() if " ERROR " in line)
+    batches = m.stored.batches
+    drained = m.done_after_drain - m.stored.states.get("done", 0)
 
     print()
     print(f"requests       {args.n} at concurrency {args.concurrency} from {args.actors} actors")
@@ -462,38 +519,52 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
     print(f"non-2xx        {load.failed}   ({breakdown})")
     for sample in load.error_samples:
         print(f"               e.g. {sample}")
-    print(f"ceiling        {ceiling:,.0f} ops/s on one core (RSA-2048 verify + json.loads, same bodies)")
-    print(f"               Spark reaches {rate / ceiling:.0%} of one core's ceiling")
+    print(f"ceiling        {m.ceiling:,.0f} ops/s on one core (RSA-2048 verify + json.loads, same bodies)")
+    print(f"               Spark reaches {rate / m.ceiling:.1%} of one core's ceiling")
     print(
-        f"cpu            server {server_cpu:.2f} s ({server_cpu / load.wall:.0%} of a core), "
-        f"benchmark client {client_cpu:.2f} s ({client_cpu / load.wall:.0%} of a core); "
-        f"machine {busy:.0%} busy over its cores"
+        f"cpu            server {m.server_cpu:.2f} s ({m.server_cpu / load.wall:.0%} of a core), "
+        f"benchmark client {m.client_cpu:.2f} s ({m.client_cpu / load.wall:.0%} of a core); "
+        f"machine {m.machine_busy:.0%} busy over all its cores"
     )
     print(
-        f"               server: event-loop thread {loop_cpu:.2f} s ({loop_cpu / load.wall:.0%} of a core), "
-        f"other threads (aiosqlite) {server_cpu - loop_cpu:.2f} s"
-    )
-    accepted = max(1, load.accepted)
-    print(
-        f"               server CPU per accepted request: {server_cpu / accepted * 1e3:.2f} ms "
-        f"(event loop {loop_cpu / accepted * 1e3:.2f} ms)"
+        f"               server event-loop thread {m.loop_cpu:.2f} s "
+        f"({m.loop_cpu / load.wall:.0%} of a core), "
+        f"other threads (aiosqlite) {m.server_cpu - m.loop_cpu:.2f} s"
     )
     print(
-        f"inbox_items    {rows} measured rows while serving, {rows_after_stop} after stop "
-        f"({total_rows} with warm-up; by state: {states})"
+        f"               server CPU per accepted request {m.server_cpu / accepted * 1e3:.2f} ms, "
+        f"of which event loop {m.loop_cpu / accepted * 1e3:.2f} ms "
+        f"(one core's loop tops out near {accepted / max(m.loop_cpu, 1e-9):,.0f}/s)"
     )
-    print(f"key fetches    {fetches_during_load} during the measured phase")
-    print(f"server exit    {exit_status} after SIGTERM")
+    print(
+        f"inbox_items    {m.stored.measured} measured rows while serving, "
+        f"{m.stored_after_stop.measured} after stop ({m.stored.total} with warm-up)"
+    )
+    if batches:
+        print(
+            f"group commit   {len(batches)} commits, {sum(batches) / len(batches):.1f} rows each on average, "
+            f"largest {max(batches)}"
+        )
+    print(
+        f"inbox worker   by the end of the load {m.stored.states}; "
+        f"then {drained / m.drain_seconds:,.0f} processed/s while idle"
+    )
+    print(f"key fetches    {m.fetches_during_load} during the measured phase")
+    print(f"server exit    {m.exit_status} after SIGTERM")
     print(f"server log     {tracebacks} tracebacks, {errors_logged} ERROR lines")
 
+    failures = []
     if load.timed_out:
         failures.append(f"the load did not finish within {args.timeout:g} s")
     if load.failed:
         failures.append(f"{load.failed} requests were not answered 2xx")
-    if rows != load.accepted or rows_after_stop != load.accepted:
-        failures.append(f"{load.accepted} accepted but {rows} rows stored ({rows_after_stop} after stop)")
-    if exit_status != 0:
-        failures.append(f"serve exited {exit_status} after SIGTERM")
+    if not m.stored.measured == m.stored_after_stop.measured == load.accepted:
+        failures.append(
+            f"{load.accepted} accepted but {m.stored.measured} rows stored "
+            f"({m.stored_after_stop.measured} after stop)"
+        )
+    if m.exit_status != 0:
+        failures.append(f"serve exited {m.exit_status} after SIGTERM")
     if tracebacks:
         failures.append(f"the server log has {tracebacks} tracebacks")
     if rate < args.floor:
@@ -511,6 +582,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds the measured phase may take")
     parser.add_argument(
+        "--drain",
+        type=float,
+        default=5.0,
+        help="seconds to watch the inbox worker after the load (default 5)",
+    )
+    parser.add_argument(
         "--py-spy",
         metavar="OUT",
         help="record the server with py-spy: .svg, .json (speedscope) or .txt (collapsed stacks)",
@@ -525,6 +602,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.n < 1 or args.concurrency < 1 or args.actors < 1:
         parser.error("--n, --concurrency and --actors must be at least 1")
+    if args.drain <= 0 or args.timeout <= 0:
+        parser.error("--drain and --timeout must be positive")
     return args
 
 

@@ -3,15 +3,37 @@
 from .account import INSTANCE_ACTOR_USERNAME, Account
 from .follow import Follow, FollowState
 from .jobs import Delivery, HostFailure, InboxItem, JobState, QueuedJob
+from .status import (
+    Favourite,
+    FeedEntry,
+    Mention,
+    Notification,
+    NotificationType,
+    Status,
+    StatusTag,
+    Tag,
+    Tombstone,
+    Visibility,
+)
 
 __all__ = [
     "INSTANCE_ACTOR_USERNAME",
     "Account",
     "Delivery",
+    "Favourite",
+    "FeedEntry",
     "Follow",
     "FollowState",
     "HostFailure",
     "InboxItem",
     "JobState",
+    "Mention",
+    "Notification",
+    "NotificationType",
     "QueuedJob",
+    "Status",
+    "StatusTag",
+    "Tag",
+    "Tombstone",
+    "Visibility",
 ]

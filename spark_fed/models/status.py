@@ -1,0 +1,135 @@
+"""Statuses (notes and boosts) and what hangs off them: mentions, tags, likes, home feeds, tombstones."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text
+from sqlmodel import Field, SQLModel
+
+from .ids import snowflake
+from .types import UTCDateTime, utcnow
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    FOLLOWERS = "followers"
+    DIRECT = "direct"
+
+
+def _account_fk(*, nullable: bool = False, ondelete: str = "CASCADE") -> Column:
+    return Column(Integer, ForeignKey("accounts.id", ondelete=ondelete), nullable=nullable)
+
+
+def _status_fk(*, nullable: bool = False, ondelete: str = "CASCADE") -> Column:
+    return Column(BigInteger, ForeignKey("statuses.id", ondelete=ondelete), nullable=nullable)
+
+
+class Status(SQLModel, table=True):
+    """A note, or a boost of one (then `reblog_of_id` is set and the content is empty)."""
+
+    __tablename__ = "statuses"
+    __table_args__ = (
+        Index("ix_statuses_account", "account_id", "id"),
+        Index("ix_statuses_public", "visibility", "local", "id"),
+        Index("ix_statuses_reply", "in_reply_to_id"),
+        Index("ix_statuses_reply_uri", "in_reply_to_uri"),
+        Index("ix_statuses_reblog", "reblog_of_id"),
+    )
+
+    id: int = Field(default_factory=snowflake, sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    uri: str = Field(max_length=2048, sa_column_kwargs={"unique": True})
+    url: str | None = Field(default=None, max_length=2048)
+    account_id: int = Field(sa_column=_account_fk())
+    local: bool = False
+    visibility: str = Field(default=Visibility.PUBLIC, max_length=16)
+    content: str = Field(default="", sa_type=Text)
+    # What a local author typed: edits start from it.
+    text: str | None = Field(default=None, sa_type=Text)
+    summary: str = Field(default="", sa_type=Text)
+    sensitive: bool = False
+    language: str | None = Field(default=None, max_length=16)
+    in_reply_to_uri: str | None = Field(default=None, max_length=2048)
+    in_reply_to_id: int | None = Field(default=None, sa_column=_status_fk(nullable=True, ondelete="SET NULL"))
+    in_reply_to_account_id: int | None = Field(
+        default=None, sa_column=_account_fk(nullable=True, ondelete="SET NULL")
+    )
+    reblog_of_id: int | None = Field(default=None, sa_column=_status_fk(nullable=True))
+    published: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    replies_count: int = 0
+    reblogs_count: int = 0
+    favourites_count: int = 0
+
+
+class Mention(SQLModel, table=True):
+    __tablename__ = "mentions"
+    __table_args__ = (Index("ix_mentions_account", "account_id", "status_id"),)
+
+    status_id: int = Field(sa_column=Column(BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True))
+    account_id: int = Field(sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True))
+
+
+class Tag(SQLModel, table=True):
+    __tablename__ = "tags"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=255, sa_column_kwargs={"unique": True})
+
+
+class StatusTag(SQLModel, table=True):
+    __tablename__ = "status_tags"
+
+    status_id: int = Field(sa_column=Column(BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True))
+    tag_id: int = Field(sa_column=Column(Integer, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True))
+
+
+class Favourite(SQLModel, table=True):
+    __tablename__ = "favourites"
+    __table_args__ = (Index("uq_favourites_pair", "account_id", "status_id", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(sa_column=_account_fk())
+    status_id: int = Field(sa_column=_status_fk())
+    uri: str = Field(max_length=2048, sa_column_kwargs={"unique": True})
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class FeedEntry(SQLModel, table=True):
+    """A status in a local user's home timeline, written when it arrives (fan-out on write),
+    so that reading a page is one range scan however many accounts the user follows."""
+
+    __tablename__ = "feed_entries"
+
+    account_id: int = Field(sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True))
+    status_id: int = Field(sa_column=Column(BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True))
+
+
+class Tombstone(SQLModel, table=True):
+    """A deleted status id: answers 410 and is never re-created from a late or replayed Create."""
+
+    __tablename__ = "tombstones"
+
+    uri: str = Field(primary_key=True, max_length=2048)
+    deleted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class NotificationType(StrEnum):
+    FOLLOW = "follow"
+    FOLLOW_REQUEST = "follow_request"
+    MENTION = "mention"
+    REBLOG = "reblog"
+    FAVOURITE = "favourite"
+    UPDATE = "update"
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_account", "account_id", "id"),)
+
+    id: int = Field(default_factory=snowflake, sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    account_id: int = Field(sa_column=_account_fk())
+    type: str = Field(max_length=32)
+    from_account_id: int = Field(sa_column=_account_fk())
+    status_id: int | None = Field(default=None, sa_column=_status_fk(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
