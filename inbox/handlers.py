@@ -81,6 +81,11 @@ async def _settle_outgoing(
         if row is None:
             log.info("%s from %s matches no follow we sent", activity.get("type"), actor.uri)
             return
+        if state == FollowState.REJECTED and row.state == FollowState.ACCEPTED:
+            await session.delete(row)  # a Reject of an accepted follow removes the follower (Mastodon)
+            return
+        if state == FollowState.ACCEPTED and row.state == FollowState.REJECTED:
+            return  # a late Accept does not undo a Reject
         row.state = state
         row.updated_at = utcnow()
         session.add(row)

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+import re
 from typing import Any
 
 from aiohttp import web
@@ -25,10 +26,12 @@ from spark_fed.state import CONTEXT, HOST_HEALTH, INTAKE
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 READABLE_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
 
 
 @routes.post("/inbox")
+@routes.post("/actor/inbox")
 @routes.post("/users/{username}/inbox")
 async def receive(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
@@ -54,7 +57,7 @@ async def receive(request: web.Request) -> web.Response:
         return web.Response(status=202)
     try:
         await request.app[INTAKE].submit(
-            dedup_key=_dedup_key(activity, body),
+            dedup_key=_dedup_key(signer.uri, activity, body),
             actor_uri=signer.uri,
             recipient_id=recipient_id,
             body=body.decode("utf-8"),
@@ -97,6 +100,11 @@ def _parse(body: bytes) -> dict[str, Any]:
         raise BadRequest("the body is not a JSON object")
     if not isinstance(activity.get("type"), str) or not isinstance(id_of(activity.get("actor")), str):
         raise BadRequest("an activity needs a type and an actor")
+    activity_id = activity.get("id")
+    if activity_id is not None and (
+        not isinstance(activity_id, str) or len(activity_id) > 2000 or _CONTROL.search(activity_id)
+    ):
+        raise BadRequest("the activity id must be a URL of at most 2000 characters")
     return activity
 
 
@@ -109,8 +117,10 @@ async def _known_actor(request: web.Request, actor: Any) -> bool:
         return await find_by_uri(session, id_of(actor) or "") is not None
 
 
-def _dedup_key(activity: dict[str, Any], body: bytes) -> str:
+def _dedup_key(signer: str, activity: dict[str, Any], body: bytes) -> str:
+    """The signer's own id for the activity: another server reusing that id cannot shadow it."""
     activity_id = activity.get("id")
     if isinstance(activity_id, str) and activity_id:
-        return activity_id[:2048]
+        key = f"{signer} {activity_id}"
+        return key if len(key) <= 2048 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
     return "sha256:" + hashlib.sha256(body).hexdigest()

@@ -51,6 +51,9 @@ async def follow(ctx: Context, follower: Account, handle: str) -> FollowResult:
             row = Follow(
                 follower_id=follower.id, followee_id=target.id, uri=activities.new_follow_id(follower)
             )
+        elif row.state == FollowState.REJECTED:
+            # The other side remembers the rejected id; a new request needs a new one.
+            row.uri = activities.new_follow_id(follower)
         row.state = FollowState.PENDING
         row.updated_at = utcnow()
         activity = activities.follow(row.uri, follower, target)

@@ -56,6 +56,7 @@ def build_workers(ctx: Context) -> Workers:
             # Done items keep their id (to drop redeliveries) but not their body.
             keep_done={"body": ""},
             retention=timedelta(days=2),
+            order_by=lambda item: item.actor_uri,
         ),
         sender=sender,
     )

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE_AFTER_DAYS = 7
 RETRIED_STATUSES = frozenset({401, 408, 429})
+# Follow traffic goes even to an unavailable host, as Mastodon's does: it is how a link is re-made.
+ALWAYS_SENT = frozenset({"Follow", "Accept", "Reject"})
 
 
 def preferred_inboxes(recipients: Iterable[Account]) -> list[str]:
@@ -103,7 +105,7 @@ class DeliverySender:
 
     async def __call__(self, job: Delivery) -> None:
         host = host_of(job.inbox_url)
-        if await self.health.is_unavailable(host):
+        if await self.health.is_unavailable(host) and _activity_type(job.body) not in ALWAYS_SENT:
             raise GiveUp(f"{host} has been unavailable for {UNAVAILABLE_AFTER_DAYS} days")
         async with self.db.read() as session:
             sender = await session.get(Account, job.sender_id)
@@ -137,6 +139,14 @@ class DeliverySender:
             if actor is not None and not actor.is_local:
                 log.info("removing %s: its inbox answered 410", actor.uri)
                 await session.delete(actor)
+
+
+def _activity_type(body: str) -> str | None:
+    try:
+        kind = json.loads(body).get("type")
+    except (ValueError, AttributeError):
+        return None
+    return kind if isinstance(kind, str) else None
 
 
 def _error_text(body: bytes) -> str:

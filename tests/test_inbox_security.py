@@ -11,7 +11,7 @@ from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver,
 from sqlalchemy import func
 from sqlmodel import select
 
-from spark_fed.models import Follow, InboxItem
+from spark_fed.models import Account, Follow, InboxItem
 
 from .conftest import Spark, eventually
 from .peers import FakeMastodon
@@ -224,3 +224,42 @@ class _Message:
         self.method = method
         self.url = url
         self.headers = headers
+
+
+async def test_a_local_keyid_never_makes_spark_refetch_its_own_actor(
+    spark: Spark, peer: FakeMastodon
+) -> None:
+    """A bad signature claiming alice's key must not overwrite alice with 'remote' data."""
+    alice = await spark.user("alice")
+
+    def claim_alice(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
+        headers["Signature"] = headers["Signature"].replace(peer.key_id("bob"), alice.public_key_id)
+        return headers, body
+
+    for _ in range(2):
+        sent = await peer.send(
+            peer.follow("bob", alice.uri), f"{spark.base}/inbox", "bob", tamper=claim_alice
+        )
+        assert sent.status == 401
+    async with spark.db.read() as session:
+        stored = await session.get(Account, alice.id)
+    assert stored.is_local and stored.private_key_pem == alice.private_key_pem
+    assert await _stored(spark) == (0, 0)
+
+
+async def test_another_server_reusing_an_activity_id_does_not_shadow_it(
+    spark: Spark, peer: FakeMastodon, aiohttp_server
+) -> None:
+    alice = await spark.user("alice")
+    mallory = FakeMastodon("mallory")
+    await mallory.start(aiohttp_server)
+    honest = peer.follow("bob", alice.uri)
+    forged = mallory.follow("mallory", alice.uri)
+    forged["id"] = honest["id"]
+    assert (await mallory.send(forged, f"{spark.base}/inbox", "mallory")).status == 202
+    assert (await peer.send(honest, f"{spark.base}/inbox", "bob")).status == 202
+
+    async def both_follow() -> bool:
+        return (await _stored(spark))[1] == 2
+
+    await eventually(both_follow, what="bob's Follow to be processed despite the reused id")

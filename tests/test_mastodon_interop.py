@@ -135,3 +135,26 @@ async def test_actor_delete_and_profile_update(spark: Spark, aiohttp_server) -> 
         return await _follow_rows(spark) == []
 
     await eventually(gone, what="Delete(actor) to remove its follows")
+
+
+async def test_an_undo_right_after_its_follow_is_processed_after_it(spark: Spark, aiohttp_server) -> None:
+    """One actor's activities are processed in the order they arrived."""
+    peer = FakeMastodon("bob")
+    await peer.start(aiohttp_server)
+    alice = await spark.user("alice")
+    for _ in range(3):
+        assert (await peer.follow_remote("bob", alice.uri)).status == 202
+        assert (await peer.unfollow_remote("bob", alice.uri)).status == 202
+    await peer.follow_remote("bob", alice.uri)
+
+    async def one_follower() -> bool:
+        rows = await _follow_rows(spark)
+        return len(rows) == 1 and rows[0][0].state == FollowState.ACCEPTED
+
+    await eventually(one_follower, what="the last Follow to win")
+    await peer.unfollow_remote("bob", alice.uri)
+
+    async def none() -> bool:
+        return await _follow_rows(spark) == []
+
+    await eventually(none, what="the final Undo to remove the follower")

@@ -7,6 +7,10 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
+
 from ..activitystreams import ACTOR_TYPES, as_list
 from ..config import Config
 from ..db import Database
@@ -27,7 +31,10 @@ SELF_TYPES = (
     'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
 )
 _HANDLE = re.compile(r"\A@?([^@\s/]+)@([^@\s/]+)\Z")
+_REMOTE_USERNAME = re.compile(r"\A[a-z0-9_]+([.-]+[a-z0-9_]+)*\Z", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 _MAX_TEXT = 20_000
+_MAX_URL = 2048
 
 
 class ActorNotFound(Exception):
@@ -110,8 +117,17 @@ class RemoteActors:
             document = await self.fetch_document(document["id"])
         return await self.store(document)
 
+    def is_local(self, uri: str) -> bool:
+        return uri == self.base or uri.startswith(self.base + "/")
+
     async def fetch_document(self, uri: str) -> dict[str, Any]:
-        """A signed GET as the instance actor, checked to be AS2 and from the host it names."""
+        """A signed GET as the instance actor, checked to be AS2 and from the host it names.
+
+        Never our own URLs: what we serve is already in the database, and taking it back in as a
+        "remote" document would overwrite a local account (and its private key).
+        """
+        if self.is_local(uri):
+            raise ActorNotFound(f"{uri} is local: nothing to fetch")
         try:
             response = await self.client.get(uri, self.signer)
         except FetchError as exc:
@@ -128,17 +144,28 @@ class RemoteActors:
         return document
 
     async def store(self, document: dict[str, Any]) -> Account:
-        """Insert or refresh the actor described by DOCUMENT (already checked for origin)."""
+        """Insert or refresh the remote actor described by DOCUMENT (already checked for origin).
+
+        An upsert, so two requests that see a new actor at once both succeed.
+        """
         values = actor_values(document)
+        if self.is_local(values["uri"]):
+            raise ActorNotFound(f"{values['uri']} is a local actor")
+        values["fetched_at"] = utcnow()
+        insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        statement = (
+            insert(Account)
+            .values({"created_at": utcnow(), **values})
+            # A row that is local is never overwritten, whatever a peer serves.
+            .on_conflict_do_update(
+                index_elements=["uri"], set_=values, where=col(Account.domain).is_not(None)
+            )
+        )
         async with self.db.write() as session:
+            await session.exec(statement)
             account = await find_by_uri(session, values["uri"])
-            if account is None:
-                account = Account(**values)
-            else:
-                for name, value in values.items():
-                    setattr(account, name, value)
-            account.fetched_at = utcnow()
-            session.add(account)
+        if account is None or account.is_local:
+            raise ActorNotFound(f"{values['uri']} is a local actor")
         return account
 
     async def _local(self, username: str) -> Account:
@@ -156,14 +183,26 @@ class RemoteActors:
         return account
 
 
+def _url(value: Any) -> str | None:
+    """An http(s) URL that fits its column and carries no control characters."""
+    if (
+        isinstance(value, str)
+        and value.startswith(("http://", "https://"))
+        and len(value) <= _MAX_URL
+        and not _CONTROL.search(value)
+    ):
+        return value
+    return None
+
+
 def actor_values(document: dict[str, Any]) -> dict[str, Any]:
     """The columns of a remote actor, read leniently but never trusting a missing essential."""
-    uri = document.get("id")
+    uri = _url(document.get("id"))
     types = set(as_list(document.get("type")))
-    if not isinstance(uri, str) or not types & ACTOR_TYPES:
-        raise ActorNotFound(f"{uri or 'the document'} is not an actor")
-    inbox = document.get("inbox")
-    if not isinstance(inbox, str) or not same_origin(inbox, uri):
+    if uri is None or not types & ACTOR_TYPES or len(host_of(uri)) > 255:
+        raise ActorNotFound(f"{str(document.get('id'))[:200] or 'the document'} is not an actor")
+    inbox = _url(document.get("inbox"))
+    if inbox is None or not same_origin(inbox, uri):
         raise ActorNotFound(f"{uri} has no inbox on its own server")
     key = _public_key(document, uri)
     endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
@@ -180,10 +219,10 @@ def actor_values(document: dict[str, Any]) -> dict[str, Any]:
         "url": _profile_url(document.get("url"), uri),
         "inbox_url": inbox,
         # A shared inbox on another host could be anyone's (GoToSocial trusts only its own domain).
-        "shared_inbox_url": shared if isinstance(shared, str) and same_origin(shared, uri) else None,
-        "outbox_url": _str_or_none(document.get("outbox")),
-        "followers_url": _str_or_none(document.get("followers")),
-        "following_url": _str_or_none(document.get("following")),
+        "shared_inbox_url": shared if _url(shared) and same_origin(shared, uri) else None,
+        "outbox_url": _url(id_of(document.get("outbox"))),
+        "followers_url": _url(id_of(document.get("followers"))),
+        "following_url": _url(id_of(document.get("following"))),
         "avatar_url": _icon_url(document.get("icon")),
         "public_key_id": key["id"],
         "public_key_pem": key["publicKeyPem"],
@@ -192,11 +231,14 @@ def actor_values(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _public_key(document: dict[str, Any], uri: str) -> dict[str, str]:
+    """The actor's own key: owned by it, and with an id on its server (no claiming another's keyId)."""
     for key in as_list(document.get("publicKey"))[:10]:
         if (
             isinstance(key, dict)
-            and isinstance(key.get("id"), str)
+            and _url(key.get("id"))
+            and same_origin(key["id"], uri)
             and isinstance(key.get("publicKeyPem"), str)
+            and len(key["publicKeyPem"]) < 20_000
             and key.get("owner", uri) == uri
         ):
             return key
@@ -204,23 +246,24 @@ def _public_key(document: dict[str, Any], uri: str) -> dict[str, str]:
 
 
 def _username(document: dict[str, Any], uri: str) -> str:
-    """preferredUsername, else the FEP-2c59 `webfinger` name, else the id's last path segment."""
-    name = document.get("preferredUsername")
-    if isinstance(name, str) and name.strip():
-        return name.strip()[:255]
+    """preferredUsername, else the FEP-2c59 `webfinger` name, else the id's last path segment.
+
+    Each must pass Mastodon's username rule, so a name cannot pose as a handle on another host.
+    """
     webfinger = document.get("webfinger")
-    if isinstance(webfinger, str) and "@" in webfinger:
-        return webfinger.lstrip("@").split("@")[0][:255]
-    return unquote(urlsplit(uri).path.rstrip("/").rpartition("/")[2])[:255] or host_of(uri)
+    candidates = [
+        document.get("preferredUsername"),
+        webfinger.lstrip("@").split("@")[0] if isinstance(webfinger, str) else None,
+        unquote(urlsplit(uri).path.rstrip("/").rpartition("/")[2]),
+    ]
+    for name in candidates:
+        if isinstance(name, str) and len(name) <= 255 and _REMOTE_USERNAME.match(name):
+            return name
+    return "unknown"
 
 
 def _text(value: Any, limit: int) -> str:
     return value[:limit] if isinstance(value, str) else ""
-
-
-def _str_or_none(value: Any) -> str | None:
-    found = id_of(value)
-    return found[:2048] if found else None
 
 
 def _profile_url(value: Any, uri: str) -> str | None:

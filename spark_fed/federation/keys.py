@@ -1,5 +1,12 @@
-"""Public keys of remote actors, by keyId: cached, fetched when unknown, refetched on rotation."""
+"""Public keys of remote actors, by keyId: cached, fetched when unknown, refetched on rotation.
 
+Every limit here is there because a keyId is chosen by whoever sends the
+request: a fresh keyId must not buy a fetch each time (failures are
+remembered), a hundred requests with one new keyId make one fetch (single
+flight), and every table is bounded.
+"""
+
+import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -15,8 +22,12 @@ from .actors import ActorNotFound, RemoteActors
 from .documents import id_of, same_origin
 
 CACHE_SIZE = 2048
+CACHE_SECONDS = 300.0
+"""How long a key is trusted from memory; after that the database is asked again, so a key
+replaced by an Update that another process handled is dropped within five minutes."""
 REFETCH_INTERVAL_SECONDS = 300.0
 """At most one refetch per key per 5 minutes, so bad requests cannot make Spark fetch on demand."""
+FAILURE_SECONDS = 300.0
 
 
 class KeyNotFound(Exception):
@@ -27,36 +38,53 @@ class KeyNotFound(Exception):
 class ActorKey:
     actor: Account
     public_key: PublicKeyTypes
+    loaded_at: float
+
+
+class _Bounded(OrderedDict):
+    """An LRU mapping that forgets its oldest entry past SIZE."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: str, value: object) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > self.size:
+            self.popitem(last=False)
 
 
 class KeyStore:
     def __init__(self, actors: RemoteActors) -> None:
         self.actors = actors
-        self._cache: OrderedDict[str, ActorKey] = OrderedDict()
-        self._refetched: OrderedDict[str, float] = OrderedDict()
+        self._cache: _Bounded = _Bounded(CACHE_SIZE)
+        self._refetched: _Bounded = _Bounded(CACHE_SIZE)
+        self._failed: _Bounded = _Bounded(CACHE_SIZE)
+        self._in_flight: dict[str, asyncio.Future[Account]] = {}
 
     async def get(self, key_id: str) -> ActorKey:
         cached = self._cache.get(key_id)
-        if cached is not None:
+        if cached is not None and time.monotonic() - cached.loaded_at < CACHE_SECONDS:
             self._cache.move_to_end(key_id)
             return cached
         async with self.actors.db.read() as session:
             actor = (await session.exec(select(Account).where(Account.public_key_id == key_id))).first()
         if actor is None:
-            actor = await self._fetch_owner(key_id)
+            if self.actors.is_local(key_id):
+                raise KeyNotFound(f"{key_id} is not a key of this server")
+            actor = await self._fetch_once(key_id)
         return self._remember(key_id, actor)
 
     async def refetch(self, key_id: str) -> ActorKey | None:
         """A fresh copy after a failed verify (the key may have rotated), or None if throttled."""
         now = time.monotonic()
         last = self._refetched.get(key_id)
-        if last is not None and now - last < REFETCH_INTERVAL_SECONDS:
+        if self.actors.is_local(key_id) or (last is not None and now - last < REFETCH_INTERVAL_SECONDS):
             return None
-        self._refetched[key_id] = now
-        if len(self._refetched) > CACHE_SIZE:
-            self._refetched.popitem(last=False)
+        self._refetched.put(key_id, now)
         self._cache.pop(key_id, None)
-        return self._remember(key_id, await self._fetch_owner(key_id))
+        return self._remember(key_id, await self._fetch_once(key_id))
 
     def forget(self, actor_uri: str) -> None:
         for key_id in [k for k, v in self._cache.items() if v.actor.uri == actor_uri]:
@@ -66,13 +94,33 @@ class KeyStore:
         if actor.public_key_id != key_id:
             raise KeyNotFound(f"{actor.uri} does not publish the key {key_id}")
         try:
-            entry = ActorKey(actor=actor, public_key=load_public_key(actor.public_key_pem))
+            entry = ActorKey(actor, load_public_key(actor.public_key_pem), time.monotonic())
         except ValueError:
             raise KeyNotFound(f"the key {key_id} is not a valid PEM public key") from None
-        self._cache[key_id] = entry
-        if len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        self._cache.put(key_id, entry)
         return entry
+
+    async def _fetch_once(self, key_id: str) -> Account:
+        """One fetch per keyId at a time, and none for a keyId that failed in the last minutes."""
+        failed_at = self._failed.get(key_id)
+        if failed_at is not None and time.monotonic() - failed_at[0] < FAILURE_SECONDS:
+            raise KeyNotFound(failed_at[1])
+        running = self._in_flight.get(key_id)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[Account] = asyncio.get_running_loop().create_future()
+        self._in_flight[key_id] = future
+        try:
+            actor = await self._fetch_owner(key_id)
+        except KeyNotFound as exc:
+            self._failed.put(key_id, (time.monotonic(), str(exc)))
+            future.set_exception(exc)
+            future.exception()  # consumed: waiters get it through shield
+            raise
+        finally:
+            del self._in_flight[key_id]
+        future.set_result(actor)
+        return actor
 
     async def _fetch_owner(self, key_id: str) -> Account:
         """The actor that owns KEY_ID, which must list the key as its own.

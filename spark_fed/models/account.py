@@ -27,6 +27,7 @@ class Account(SQLModel, table=True):
             postgresql_where=text("domain IS NULL"),
         ),
         Index("ix_accounts_handle", func.lower(text("username")), func.lower(text("domain"))),
+        Index("ix_accounts_public_key_id", "public_key_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

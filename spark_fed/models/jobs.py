@@ -30,6 +30,7 @@ class QueuedJob(SQLModel):
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    lease_token: str | None = Field(default=None, max_length=32)
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 

@@ -71,12 +71,10 @@ class InboxIntake:
         rows = _first_of_each_key([row for row, _future in batch])
         try:
             stored = await self._insert(rows)
-        except Exception as exc:
-            log.exception("storing %d received activities failed", len(batch))
-            for _row, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
+        except Exception:
+            # One bad row must not fail everyone's request: find it by storing one at a time.
+            log.warning("storing %d received activities together failed; storing one by one", len(rows))
+            stored = await self._insert_each(batch)
         claimed: set[str] = set()
         for row, future in batch:
             key = row["dedup_key"]
@@ -86,6 +84,17 @@ class InboxIntake:
                 future.set_result(is_new)
         if stored:
             self.on_stored()
+
+    async def _insert_each(self, batch: list[tuple[dict[str, Any], asyncio.Future[bool]]]) -> set[str]:
+        stored: set[str] = set()
+        for row, future in batch:
+            try:
+                stored |= await self._insert([row])
+            except Exception as exc:
+                log.exception("storing a received activity from %s failed", row["actor_uri"])
+                if not future.done():
+                    future.set_exception(exc)
+        return stored
 
     async def _insert(self, rows: list[dict[str, Any]]) -> set[str]:
         template = InboxItem(dedup_key="", actor_uri="", body="")

@@ -1,12 +1,15 @@
 """Leasing jobs to workers, and settling them.
 
-A job is claimed by setting `locked_until` in one statement that picks due
-rows; on PostgreSQL the picking subquery uses `FOR UPDATE SKIP LOCKED`, so
-two workers never take the same row, and on SQLite the write transaction is
-`BEGIN IMMEDIATE`, which serialises claims. A claim that is never settled
-(the worker died) expires with its lease and the job is picked up again.
+A job is claimed by setting `locked_until` and a fresh `lease_token` in one
+statement that picks due rows; on PostgreSQL the picking subquery uses
+`FOR UPDATE SKIP LOCKED`, so two workers never take the same row, and on
+SQLite the write transaction is `BEGIN IMMEDIATE`, which serialises claims.
+A claim that is never settled (the worker died) expires with its lease and
+the job is picked up again; settling checks the token, so a worker that
+outlived its lease cannot overwrite what the next holder did.
 """
 
+import uuid
 from datetime import timedelta
 from typing import TypeVar
 
@@ -30,6 +33,7 @@ class GiveUp(Exception):
 
 
 async def claim(db: Database, model: type[J], limit: int, lease: timedelta = DEFAULT_LEASE) -> list[J]:
+    """Up to LIMIT due jobs, oldest first, leased to the caller."""
     now = utcnow()
     due = (
         select(col(model.id))
@@ -38,19 +42,20 @@ async def claim(db: Database, model: type[J], limit: int, lease: timedelta = DEF
             col(model.next_attempt_at) <= now,
             or_(col(model.locked_until).is_(None), col(model.locked_until) < now),
         )
-        .order_by(col(model.next_attempt_at))
+        .order_by(col(model.next_attempt_at), col(model.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     statement = (
         update(model)
         .where(col(model.id).in_(due.scalar_subquery()))
-        .values(locked_until=now + lease)
+        .values(locked_until=now + lease, lease_token=uuid.uuid4().hex)
         .returning(model)
         .execution_options(synchronize_session=False)
     )
     async with db.write() as session:
-        return list((await session.exec(statement)).scalars().all())
+        jobs = list((await session.exec(statement)).scalars().all())
+    return sorted(jobs, key=lambda job: (job.next_attempt_at, job.id))
 
 
 async def due_count(db: Database, model: type[QueuedJob]) -> int:
@@ -59,18 +64,20 @@ async def due_count(db: Database, model: type[QueuedJob]) -> int:
         return (await session.exec(query)).scalar_one()
 
 
-async def mark_done(db: Database, model: type[QueuedJob], job_id: int, **values: object) -> None:
+def _held(model: type[QueuedJob], job: QueuedJob):
+    return (col(model.id) == job.id) & (col(model.lease_token) == job.lease_token)
+
+
+async def mark_done(db: Database, model: type[QueuedJob], job: QueuedJob, **values: object) -> None:
     async with db.write() as session:
         await session.exec(
-            update(model)
-            .where(col(model.id) == job_id)
-            .values(state=JobState.DONE, locked_until=None, **values)
+            update(model).where(_held(model, job)).values(state=JobState.DONE, locked_until=None, **values)
         )
 
 
-async def remove(db: Database, model: type[QueuedJob], job_id: int) -> None:
+async def remove(db: Database, model: type[QueuedJob], job: QueuedJob) -> None:
     async with db.write() as session:
-        await session.exec(delete(model).where(col(model.id) == job_id))
+        await session.exec(delete(model).where(_held(model, job)))
 
 
 async def reschedule(
@@ -79,7 +86,7 @@ async def reschedule(
     async with db.write() as session:
         await session.exec(
             update(model)
-            .where(col(model.id) == job.id)
+            .where(_held(model, job))
             .values(
                 attempts=job.attempts + 1,
                 next_attempt_at=utcnow() + delay,
@@ -93,7 +100,7 @@ async def mark_failed(db: Database, model: type[QueuedJob], job: QueuedJob, erro
     async with db.write() as session:
         await session.exec(
             update(model)
-            .where(col(model.id) == job.id)
+            .where(_held(model, job))
             .values(
                 state=JobState.FAILED, attempts=job.attempts + 1, locked_until=None, last_error=error[:500]
             )

@@ -19,16 +19,21 @@ J = TypeVar("J", bound=QueuedJob)
 POLL_SECONDS = 0.5
 """How often an idle worker looks for work queued by another process (a command)."""
 PRUNE_EVERY_SECONDS = 600.0
+STOP_GRACE_SECONDS = 10.0
 
 
 class Worker(Generic[J]):
-    """Claims due jobs, runs HANDLE on each, and settles them.
+    """Keeps up to CONCURRENCY jobs in flight, claiming more as each finishes.
 
     HANDLE returns normally when the job is done, raises `RetryLater` to try
     again after the backoff (up to MAX_ATTEMPTS), or `GiveUp` to stop. Any
     other exception is a bug or a surprise and counts as `RetryLater`.
     A done job is deleted, or, with KEEP_DONE (the values to set, e.g. to
     drop a body no longer needed), kept as done until RETENTION has passed.
+    With ORDER_BY, jobs with the same key run one after another in the order
+    they were queued (an actor's Undo must not overtake its Follow); jobs
+    with different keys, and all jobs without it, run side by side, so one
+    slow peer holds up only its own slot.
     """
 
     def __init__(
@@ -41,6 +46,7 @@ class Worker(Generic[J]):
         max_attempts: int = 17,
         keep_done: dict[str, object] | None = None,
         retention: timedelta = timedelta(days=7),
+        order_by: Callable[[J], str] | None = None,
     ) -> None:
         self.db = db
         self.model = model
@@ -49,33 +55,80 @@ class Worker(Generic[J]):
         self.max_attempts = max_attempts
         self.keep_done = keep_done
         self.retention = retention
+        self.order_by = order_by
         self._wake = asyncio.Event()
         self._last_prune = 0.0
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._key_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     def wake(self) -> None:
         """Work was queued in this process: look now instead of at the next poll."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                worked = await self.run_once()
+        try:
+            while not stop.is_set():
+                claimed = await self._fill()
                 await self._maybe_prune()
-            except Exception:
-                log.exception("%s worker: cycle failed", self.model.__tablename__)
-                worked = 0
-            if worked == 0:
-                await self._idle(stop)
+                await self._wait(stop, idle=claimed == 0)
+        finally:
+            if self._in_flight:
+                await asyncio.wait(self._in_flight, timeout=STOP_GRACE_SECONDS)
+            for task in self._in_flight:
+                task.cancel()
 
     async def run_once(self) -> int:
-        """Run the jobs due now; the count tells the caller whether to sleep."""
+        """Claim what is due now and run it to the end; for tests and one-shot use."""
         batch = await jobs.claim(self.db, self.model, self.concurrency)
-        if batch:
-            await asyncio.gather(*(self._run_job(job) for job in batch))
+        await asyncio.gather(*(self._run_job(job) for job in batch))
         return len(batch)
 
+    async def _fill(self) -> int:
+        free = self.concurrency - len(self._in_flight)
+        if free <= 0:
+            return 0
+        try:
+            batch = await jobs.claim(self.db, self.model, free)
+        except Exception:
+            log.exception("%s worker: claiming failed", self.model.__tablename__)
+            return 0
+        for job in batch:  # oldest first, so per-key locks are taken in queue order
+            task = asyncio.create_task(self._run_job(job))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return len(batch)
+
+    async def _wait(self, stop: asyncio.Event, *, idle: bool) -> None:
+        """Until a slot frees up, work is queued here, or the poll interval passes."""
+        if self._in_flight and not idle and len(self._in_flight) < self.concurrency:
+            return  # slots left and work was found: claim again at once
+        waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
+        waiters |= set(self._in_flight)
+        try:
+            await asyncio.wait(waiters, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters - self._in_flight:
+                waiter.cancel()
+        self._wake.clear()
+
     async def _run_job(self, job: J) -> None:
-        assert job.id is not None
+        key = self.order_by(job) if self.order_by else None
+        if key is None:
+            await self._settle(job)
+            return
+        lock, users = self._key_locks.get(key, (asyncio.Lock(), 0))
+        self._key_locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                await self._settle(job)
+        finally:
+            lock, users = self._key_locks[key]
+            if users == 1:
+                del self._key_locks[key]  # bounded by the jobs in flight
+            else:
+                self._key_locks[key] = (lock, users - 1)
+
+    async def _settle(self, job: J) -> None:
         try:
             await self.handle(job)
         except jobs.GiveUp as exc:
@@ -85,9 +138,9 @@ class Worker(Generic[J]):
             await self._retry(job, exc)
             return
         if self.keep_done is None:
-            await jobs.remove(self.db, self.model, job.id)
+            await jobs.remove(self.db, self.model, job)
         else:
-            await jobs.mark_done(self.db, self.model, job.id, **self.keep_done)
+            await jobs.mark_done(self.db, self.model, job, **self.keep_done)
 
     async def _retry(self, job: J, exc: Exception) -> None:
         error = str(exc) or type(exc).__name__
@@ -98,18 +151,12 @@ class Worker(Generic[J]):
         else:
             await jobs.reschedule(self.db, self.model, job, error, retry_delay(job.attempts))
 
-    async def _idle(self, stop: asyncio.Event) -> None:
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-        try:
-            await asyncio.wait(waiters, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-        self._wake.clear()
-
     async def _maybe_prune(self) -> None:
         now = time.monotonic()
         if now - self._last_prune < PRUNE_EVERY_SECONDS:
             return
         self._last_prune = now
-        await jobs.prune(self.db, self.model, self.retention)
+        try:
+            await jobs.prune(self.db, self.model, self.retention)
+        except Exception:
+            log.exception("%s worker: pruning failed", self.model.__tablename__)

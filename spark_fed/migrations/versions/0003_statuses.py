@@ -19,6 +19,8 @@ depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Every signed request looks its key up by id.
+    op.create_index("ix_accounts_public_key_id", "accounts", ["public_key_id"])
     op.create_table(
         "tags",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -153,3 +155,4 @@ def downgrade() -> None:
     op.drop_table("statuses")
     op.drop_table("tombstones")
     op.drop_table("tags")
+    op.drop_index("ix_accounts_public_key_id", "accounts")
