@@ -36,6 +36,15 @@ class Urls:
     def profile(self, username: str) -> str:
         return f"{self.base}/@{quote(username)}"
 
+    def status(self, username: str, status_id: int) -> str:
+        return f"{self.actor(username)}/statuses/{status_id}"
+
+    def status_page(self, username: str, status_id: int) -> str:
+        return f"{self.profile(username)}/{status_id}"
+
+    def tag(self, name: str) -> str:
+        return f"{self.base}/tags/{quote(name)}"
+
     @property
     def shared_inbox(self) -> str:
         return f"{self.base}/inbox"

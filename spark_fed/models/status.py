@@ -37,7 +37,9 @@ class Status(SQLModel, table=True):
         Index("ix_statuses_reblog", "reblog_of_id"),
     )
 
-    id: int = Field(default_factory=snowflake, sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    id: int = Field(
+        default_factory=snowflake, sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
+    )
     uri: str = Field(max_length=2048, sa_column_kwargs={"unique": True})
     url: str | None = Field(default=None, max_length=2048)
     account_id: int = Field(sa_column=_account_fk())
@@ -66,8 +68,12 @@ class Mention(SQLModel, table=True):
     __tablename__ = "mentions"
     __table_args__ = (Index("ix_mentions_account", "account_id", "status_id"),)
 
-    status_id: int = Field(sa_column=Column(BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True))
-    account_id: int = Field(sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True))
+    status_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True)
+    )
+    account_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    )
 
 
 class Tag(SQLModel, table=True):
@@ -80,8 +86,12 @@ class Tag(SQLModel, table=True):
 class StatusTag(SQLModel, table=True):
     __tablename__ = "status_tags"
 
-    status_id: int = Field(sa_column=Column(BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True))
-    tag_id: int = Field(sa_column=Column(Integer, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True))
+    status_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    )
 
 
 class Favourite(SQLModel, table=True):
@@ -101,8 +111,12 @@ class FeedEntry(SQLModel, table=True):
 
     __tablename__ = "feed_entries"
 
-    account_id: int = Field(sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True))
-    status_id: int = Field(sa_column=Column(BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True))
+    account_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    )
+    status_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True)
+    )
 
 
 class Tombstone(SQLModel, table=True):
@@ -127,7 +141,9 @@ class Notification(SQLModel, table=True):
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_account", "account_id", "id"),)
 
-    id: int = Field(default_factory=snowflake, sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    id: int = Field(
+        default_factory=snowflake, sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
+    )
     account_id: int = Field(sa_column=_account_fk())
     type: str = Field(max_length=32)
     from_account_id: int = Field(sa_column=_account_fk())
