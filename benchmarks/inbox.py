@@ -28,6 +28,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import os
 import resource
 import shutil
 import signal
@@ -226,7 +227,7 @@ def sign_post(actor_index: int, actor: RemoteActor, body: bytes, host: str, path
 
 
 def build_posts(
-    actors: Sequence[RemoteActor], spark: SparkServer, count: int, label: str, first_actor: int = 0
+    actors: Sequence[RemoteActor], spark: SparkServer, count: int, label: str
 ) -> list[SignedPost]:
     """COUNT distinct signed Create(Note)s to the local user, round-robin over the actors."""
     recipient = f"{spark.base_url}/users/{LOCAL_USER}"
@@ -234,7 +235,7 @@ def build_posts(
     path = f"/users/{LOCAL_USER}/inbox"
     posts = []
     for i in range(count):
-        index = (first_actor + i) % len(actors)
+        index = i % len(actors)
         body = create_note(actors[index], recipient, handle, f"{label}-{i}")
         posts.append(sign_post(index, actors[index], body, spark.domain, path))
     return posts
@@ -524,7 +525,7 @@ def report(args: argparse.Namespace, m: Measurement) -> list[str]:
     print(
         f"cpu            server {m.server_cpu:.2f} s ({m.server_cpu / load.wall:.0%} of a core), "
         f"benchmark client {m.client_cpu:.2f} s ({m.client_cpu / load.wall:.0%} of a core); "
-        f"machine {m.machine_busy:.0%} busy over all its cores"
+        f"machine ({os.cpu_count()} cores) {m.machine_busy:.0%} busy"
     )
     print(
         f"               server event-loop thread {m.loop_cpu:.2f} s "
