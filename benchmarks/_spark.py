@@ -54,6 +54,8 @@ class SparkServer:
         executable: Path | None = None,
         allow_private_addresses: bool = False,
         port: int | None = None,
+        processes: int = 1,
+        run_workers: bool = True,
     ) -> None:
         self.workdir = workdir
         self.executable = executable or default_executable()
@@ -64,10 +66,12 @@ class SparkServer:
         self.config_path = workdir / "spark.toml"
         self.log_path = workdir / "serve.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         federation = "true" if allow_private_addresses else "false"
         self.config_path.write_text(
             f'[server]\ndomain = "{self.domain}"\nhost = "127.0.0.1"\nport = {self.port}\n'
+            f"processes = {processes}\nrun_workers = {str(run_workers).lower()}\n"
             f'[database]\nurl = "sqlite+aiosqlite:///{self.db_path}"\n'
             f"[federation]\nallow_private_addresses = {federation}\n",
             encoding="utf-8",
@@ -120,6 +124,30 @@ class SparkServer:
         self.kill()
         raise SparkError(f"serve did not answer {ready_path} within {START_TIMEOUT:g} s:\n{self.log_tail()}")
 
+    def start_worker(self) -> None:
+        """`spark-fed worker` beside the server, as a busy instance runs it (server.run_workers off)."""
+        self.worker = subprocess.Popen(
+            [str(self.executable), "--config", str(self.config_path), "worker"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.workdir,
+        )
+
+    def worker_cpu_seconds(self) -> float:
+        return _stat_cpu_seconds(Path(f"/proc/{self.worker.pid}/stat")) if self.worker else 0.0
+
+    def stop_worker(self) -> int | None:
+        if self.worker is None:
+            return None
+        self.worker.send_signal(signal.SIGTERM)
+        try:
+            return self.worker.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.worker.kill()
+            self.worker.wait(timeout=STOP_TIMEOUT)
+            raise SparkError(f"worker did not exit within {STOP_TIMEOUT:g} s of SIGTERM") from None
+
     def stop(self) -> int:
         """SIGTERM, then wait for the exit status; a server that does not stop is killed and fails."""
         if self.process is None:
@@ -156,20 +184,25 @@ class SparkServer:
     def log_tail(self, lines: int = 20) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
 
+    def server_pids(self) -> list[int]:
+        """The serving processes: the one started, or, with `server.processes` > 1, its children."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        return [int(pid) for pid in children] or [self.pid]
+
     def cpu_seconds(self) -> float:
-        """User + system CPU the server process has used so far, all its threads together.
+        """User + system CPU the server processes have used so far, all their threads together.
 
         Threads that have exited count too (the kernel adds them to the process's total).
         """
-        return _stat_cpu_seconds(Path(f"/proc/{self.pid}/stat"))
+        return sum(_stat_cpu_seconds(Path(f"/proc/{pid}/stat")) for pid in {self.pid, *self.server_pids()})
 
     def main_thread_cpu_seconds(self) -> float:
-        """CPU of the main thread alone: the event loop, where all of Spark's Python code runs.
+        """CPU of the main threads alone: the event loops, where all of Spark's Python code runs.
 
-        The rest of the process's CPU is other threads (aiosqlite runs one per connection), so
-        the split says whether the loop or the database threads are the busy part.
+        The rest of the processes' CPU is other threads (aiosqlite runs one per connection), so
+        the split says whether the loops or the database threads are the busy part.
         """
-        return _stat_cpu_seconds(Path(f"/proc/{self.pid}/task/{self.pid}/stat"))
+        return sum(_stat_cpu_seconds(Path(f"/proc/{pid}/task/{pid}/stat")) for pid in self.server_pids())
 
     def status_kib(self, field: str) -> int:
         """A size from /proc/PID/status (VmRSS, VmHWM, …) in KiB."""

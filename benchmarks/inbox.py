@@ -409,7 +409,13 @@ class Measurement:
 
 async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
     """The whole benchmark; returns the failed checks (empty when everything held)."""
-    spark = SparkServer(workdir, executable=args.spark_fed, allow_private_addresses=True)
+    spark = SparkServer(
+        workdir,
+        executable=args.spark_fed,
+        allow_private_addresses=True,
+        processes=args.processes,
+        run_workers=not args.worker_process,
+    )
     spark.command("users", "create", LOCAL_USER)
 
     began = time.perf_counter()
@@ -435,6 +441,9 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
     try:
         startup = await asyncio.to_thread(spark.start)
         print(f"spark          {spark.base_url} pid {spark.pid}, up in {startup:.1f} s")
+        if args.worker_process:
+            spark.start_worker()
+            print("worker         a separate `spark-fed worker` processes the inbox (server.run_workers off)")
         connector = aiohttp.TCPConnector(limit=args.concurrency)
         timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
@@ -455,10 +464,15 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
             if args.py_spy:
                 profiler = PySpy(spark.pid, Path(args.py_spy).resolve())
             server_cpu_0, loop_cpu_0 = spark.cpu_seconds(), spark.main_thread_cpu_seconds()
+            worker_cpu_0 = spark.worker_cpu_seconds()
             client_cpu_0, busy_0 = client_cpu_seconds(), machine_busy_ticks()
             load = await send_all(session, inbox_url, posts, args.concurrency, args.timeout)
             server_cpu = spark.cpu_seconds() - server_cpu_0
             loop_cpu = spark.main_thread_cpu_seconds() - loop_cpu_0
+            worker_cpu = spark.worker_cpu_seconds() - worker_cpu_0
+            if args.worker_process:
+                share = worker_cpu / load.wall
+                print(f"worker cpu     {worker_cpu:.2f} s during the measured phase ({share:.0%} of a core)")
             client_cpu = client_cpu_seconds() - client_cpu_0
             busy_1 = machine_busy_ticks()
             if profiler is not None:
@@ -474,6 +488,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
         if profiler is not None and profiler.process.poll() is None:
             profiler.stop()
         try:
+            if spark.stop_worker() not in (None, 0):
+                stop_error = "the worker did not exit 0 after SIGTERM"
             exit_status: int | None = spark.stop()
         except SparkError as exc:
             stop_error = str(exc)
@@ -592,6 +608,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--py-spy",
         metavar="OUT",
         help="record the server with py-spy: .svg, .json (speedscope) or .txt (collapsed stacks)",
+    )
+    parser.add_argument(
+        "--worker-process",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="process the inbox in a separate `spark-fed worker` (default), not inside serve",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server.processes: Spark's processes sharing the port (default 1)",
     )
     parser.add_argument(
         "--spark-fed",

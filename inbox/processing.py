@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from spark_fed.cache import TTLCache
 from spark_fed.context import Context
 from spark_fed.models import Account, InboxItem
 from spark_fed.queries.accounts import find_by_uri
@@ -37,6 +38,8 @@ class InboxProcessor:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        # The same few actors send most activities; a minute-old copy is fine for routing.
+        self._actors: TTLCache[Account] = TTLCache(size=1024, seconds=60.0)
 
     async def __call__(self, item: InboxItem) -> None:
         try:
@@ -46,8 +49,12 @@ class InboxProcessor:
         handler = HANDLERS.get(activity.get("type"))
         if handler is None:
             return
-        async with self.ctx.db.read() as session:
-            actor = await find_by_uri(session, item.actor_uri)
+        actor = self._actors.get(item.actor_uri)
+        if actor is None:
+            async with self.ctx.db.read() as session:
+                actor = await find_by_uri(session, item.actor_uri)
+            if actor is not None:
+                self._actors.put(item.actor_uri, actor)
         if actor is None or actor.is_local:
             return  # deleted since, or an echo of our own
         await handler(self.ctx, actor, activity)

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from spark_fed.cache import TTLCache
 from spark_fed.errors import (
     BadRequest,
     NotFound,
@@ -25,6 +26,13 @@ from spark_fed.state import CONTEXT, HOST_HEALTH, INTAKE
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
+
+RECIPIENTS = web.AppKey("inbox_recipients", TTLCache[int])
+
+
+def setup(app: web.Application) -> None:
+    app[RECIPIENTS] = TTLCache(size=4096, seconds=60.0)
+
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 READABLE_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
@@ -68,27 +76,29 @@ async def receive(request: web.Request) -> web.Response:
 
 
 async def _recipient_id(request: web.Request) -> int | None:
+    """The local user whose inbox this is; cached, as it is asked on every delivery to them."""
     username = request.match_info.get("username")
     if username is None:
         return None
-    async with request.app[CONTEXT].db.read() as session:
-        account = await find_local_user(session, username)
-    if account is None:
-        raise NotFound("no such user")
-    return account.id
+    cache = request.app[RECIPIENTS]
+    account_id = cache.get(username.lower())
+    if account_id is None:
+        async with request.app[CONTEXT].db.read() as session:
+            account = await find_local_user(session, username)
+        if account is None:
+            raise NotFound("no such user")
+        account_id = account.id
+        cache.put(username.lower(), account_id)
+    return account_id
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"the body is larger than {limit} bytes")
-    chunks = []
-    size = 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return await request.read()  # bounded by the app's client_max_size, chunked or not
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge(f"the body is larger than {limit} bytes") from None
 
 
 def _parse(body: bytes) -> dict[str, Any]:

@@ -5,6 +5,8 @@
 
 import asyncio
 import contextlib
+import functools
+import gc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -51,7 +53,7 @@ def build_workers(ctx: Context) -> Workers:
             ctx.db,
             InboxItem,
             inbox.processing.InboxProcessor(ctx),
-            concurrency=8,
+            concurrency=32,
             max_attempts=8,
             # Done items keep their id (to drop redeliveries) but not their body.
             keep_done={"body": ""},
@@ -65,7 +67,7 @@ def build_workers(ctx: Context) -> Workers:
     return workers
 
 
-def create_app(config: Config) -> web.Application:
+def create_app(config: Config, *, migrate: bool = True) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=config.federation.max_body_bytes)
     app[CONFIG] = config
     app[URLS] = Urls(config)
@@ -74,14 +76,15 @@ def create_app(config: Config) -> web.Application:
         loader=jinja2.ChoiceLoader([jinja2.PackageLoader(pkg) for pkg in TEMPLATE_PACKAGES]),
         autoescape=True,
     )
-    app.cleanup_ctx.append(_services)
+    app.cleanup_ctx.append(functools.partial(_services, migrate=migrate))
     for area in AREAS:
         app.router.add_routes(area.routes)
+    inbox.routes.setup(app)
     return app
 
 
-async def _services(app: web.Application) -> AsyncIterator[None]:
-    async with open_context(app[CONFIG]) as ctx:
+async def _services(app: web.Application, *, migrate: bool) -> AsyncIterator[None]:
+    async with open_context(app[CONFIG], migrate=migrate) as ctx:
         workers = build_workers(ctx)
         intake = InboxIntake(ctx.db, on_stored=lambda: ctx.inbox_stored())
         app[CONTEXT] = ctx
@@ -89,8 +92,11 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         app[INTAKE] = intake
         app[HOST_HEALTH] = workers.sender.health
         intake.start()
+        # What start-up allocated lives as long as the process: keep the collector off it.
+        gc.freeze()
         stop = asyncio.Event()
-        running = asyncio.create_task(workers.run(stop), name="workers")
+        run = workers.run(stop) if app[CONFIG].server.run_workers else stop.wait()
+        running = asyncio.create_task(run, name="workers")
         try:
             yield
         finally:

@@ -15,8 +15,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from aiohttp import web
-
 import outbox.actions as actions
 
 from . import __version__
@@ -109,19 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def cmd_serve(config: Config, _args: argparse.Namespace) -> int:
+def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from .app import create_app
+    from .serving import migrate_in_child, serve
 
-    web.run_app(
-        create_app(config),
-        host=config.server.host,
-        port=config.server.port,
-        print=lambda _msg: logging.getLogger("spark_fed").info(
-            "serving %s on http://%s:%d", config.base_url, config.server.host, config.server.port
-        ),
-        access_log_format='%a "%r" %s %b %Tfs',
-    )
-    return 0
+    migrate_in_child(args.config)
+    return serve(config, lambda: create_app(config, migrate=False))
 
 
 async def cmd_db_upgrade(config: Config, _args: argparse.Namespace) -> int:

@@ -22,6 +22,11 @@ class ServerConfig:
     scheme: str = "http"
     host: str = "127.0.0.1"
     port: int = 8080
+    # Server processes sharing the port (SO_REUSEPORT): one per core for a busy instance.
+    processes: int = 1
+    # Run the delivery and inbox workers inside `serve`; false when `spark-fed worker`
+    # processes do that work, so that the server's core only answers requests.
+    run_workers: bool = True
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,8 @@ def _check_values(config: Config) -> None:
         raise ConfigError("server.domain must be a host name with an optional :port, like example.com")
     if not 0 < server.port < 65536:
         raise ConfigError("server.port must be between 1 and 65535")
+    if not 1 <= server.processes <= 64:
+        raise ConfigError("server.processes must be between 1 and 64")
     if not config.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError("database.url must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
     if config.instance.max_post_chars < 1:

@@ -13,9 +13,9 @@ from .config import Config
 from .db import Database
 from .federation.actors import RemoteActors
 from .federation.keys import KeyStore
+from .federation.notes import RemoteNotes
 from .federation.signing import SignedClient
 from .http.client import HttpClient
-from .migrations import upgrade
 from .models import Account
 from .urls import Urls
 
@@ -29,6 +29,7 @@ class Context:
     signed: SignedClient
     actors: RemoteActors
     keys: KeyStore
+    notes: RemoteNotes
     instance_actor: Account
     # Called after deliveries are queued: wakes an in-process worker (a command has none; the
     # server's workers then find the rows at their next poll).
@@ -37,13 +38,20 @@ class Context:
 
 
 @asynccontextmanager
-async def open_context(config: Config) -> AsyncIterator[Context]:
-    """Connect (one line if the database is unreachable), migrate, and build the services."""
+async def open_context(config: Config, *, migrate: bool = True) -> AsyncIterator[Context]:
+    """Connect (one line if the database is unreachable), migrate, and build the services.
+
+    `serve` migrates in a short-lived process of its own and passes MIGRATE=False: alembic and
+    its templating stack would otherwise stay loaded, ~11 MiB, in a server that never needs them.
+    """
     db = Database(config.database.url)
     http = HttpClient(config)
     try:
         await db.check_connection()
-        await upgrade(db)
+        if migrate:
+            from .migrations import upgrade
+
+            await upgrade(db)
         urls = Urls(config)
         instance_actor = await ensure_instance_actor(db, urls)
         signed = SignedClient(http)
@@ -56,6 +64,7 @@ async def open_context(config: Config) -> AsyncIterator[Context]:
             signed=signed,
             actors=actors,
             keys=KeyStore(actors),
+            notes=RemoteNotes(db, actors),
             instance_actor=instance_actor,
         )
     finally:

@@ -64,6 +64,18 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
 
+    def insert(self, table: Any) -> Any:
+        """The dialect's INSERT, which has ON CONFLICT; a server on SQLite never loads PostgreSQL's."""
+        return dialect_insert(self.engine.dialect.name, table)
+
+
+def dialect_insert(dialect_name: str, table: Any) -> Any:
+    if dialect_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    return insert(table)
+
 
 def _create_engine(url: str) -> AsyncEngine:
     if not url.startswith("sqlite"):
@@ -76,7 +88,15 @@ def _create_engine(url: str) -> AsyncEngine:
             raise ConfigError(
                 f"cannot create the database directory for {database}: {exc.strerror}"
             ) from None
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    # A fixed pool: each aiosqlite connection is a thread, and opening overflow connections
+    # under load costs more than waiting a moment for a pooled one.
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        pool_size=16,
+        max_overflow=0,
+        pool_timeout=30,
+    )
     event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
     event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
     return engine
@@ -94,8 +114,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
-    mode = "IMMEDIATE" if conn.get_execution_options().get(_WRITE_OPTION) else "DEFERRED"
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    # Reads run in autocommit (each statement sees a consistent snapshot of its own): every
+    # statement costs a thread hop through aiosqlite, and a BEGIN for a read buys nothing.
+    if conn.get_execution_options().get(_WRITE_OPTION):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _first_line(exc: BaseException) -> str:

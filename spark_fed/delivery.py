@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -79,7 +77,7 @@ class HostHealth:
 
     async def failed(self, host: str) -> None:
         today = datetime.now(UTC).date().isoformat()
-        insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        insert = self.db.insert
         async with self.db.write() as session:
             await session.exec(insert(HostFailure).values(host=host, day=today).on_conflict_do_nothing())
         self._failing.add(host)

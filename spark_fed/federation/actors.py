@@ -7,8 +7,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
 from ..activitystreams import ACTOR_TYPES, as_list
@@ -152,7 +150,7 @@ class RemoteActors:
         if self.is_local(values["uri"]):
             raise ActorNotFound(f"{values['uri']} is a local actor")
         values["fetched_at"] = utcnow()
-        insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        insert = self.db.insert
         statement = (
             insert(Account)
             .values({"created_at": utcnow(), **values})

@@ -11,9 +11,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
 from ..db import Database
 from ..models import InboxItem
 
@@ -40,6 +37,12 @@ class InboxIntake:
         self._pending: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[bool]]] = asyncio.Queue()
         self._pending_bytes = 0
         self._task: asyncio.Task[None] | None = None
+        insert = db.insert
+        self._statement = (
+            insert(InboxItem)
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(InboxItem.dedup_key)
+        )
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._write_forever(), name="inbox-intake")
@@ -104,15 +107,10 @@ class InboxIntake:
             "next_attempt_at": template.next_attempt_at,
             "created_at": template.created_at,
         }
-        insert = sqlite_insert if self.db.is_sqlite else pg_insert
-        statement = (
-            insert(InboxItem)
-            .values([{**defaults, **row} for row in rows])
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(InboxItem.dedup_key)
-        )
         async with self.db.write() as session:
-            result = await session.exec(statement)
+            connection = await session.connection()
+            # One compiled statement, executed for many rows (SQLAlchemy's insertmanyvalues).
+            result = await connection.execute(self._statement, [{**defaults, **row} for row in rows])
             return set(result.scalars().all())
 
 

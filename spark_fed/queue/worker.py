@@ -59,6 +59,8 @@ class Worker(Generic[J]):
         self._wake = asyncio.Event()
         self._last_prune = 0.0
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Finished jobs waiting to be settled together; until then their lease keeps them ours.
+        self._done: list[J] = []
         self._key_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     def wake(self) -> None:
@@ -71,21 +73,26 @@ class Worker(Generic[J]):
                 claimed = await self._fill()
                 await self._maybe_prune()
                 await self._wait(stop, idle=claimed == 0)
+                await self._flush_done()
         finally:
             if self._in_flight:
                 await asyncio.wait(self._in_flight, timeout=STOP_GRACE_SECONDS)
             for task in self._in_flight:
                 task.cancel()
+            await self._flush_done()
 
     async def run_once(self) -> int:
         """Claim what is due now and run it to the end; for tests and one-shot use."""
         batch = await jobs.claim(self.db, self.model, self.concurrency)
         await asyncio.gather(*(self._run_job(job) for job in batch))
+        await self._flush_done()
         return len(batch)
 
     async def _fill(self) -> int:
         free = self.concurrency - len(self._in_flight)
-        if free <= 0:
+        # Claim in batches, not one slot at a time: every claim is a write transaction, and on
+        # SQLite each one makes the server's intake wait for the lock.
+        if free <= 0 or (self._in_flight and free < max(1, self.concurrency // 2)):
             return 0
         try:
             batch = await jobs.claim(self.db, self.model, free)
@@ -137,10 +144,20 @@ class Worker(Generic[J]):
         except Exception as exc:
             await self._retry(job, exc)
             return
-        if self.keep_done is None:
-            await jobs.remove(self.db, self.model, job)
-        else:
-            await jobs.mark_done(self.db, self.model, job, **self.keep_done)
+        self._done.append(job)
+
+    async def _flush_done(self) -> None:
+        if not self._done:
+            return
+        done, self._done = self._done, []
+        try:
+            if self.keep_done is None:
+                await jobs.remove(self.db, self.model, done)
+            else:
+                await jobs.mark_done(self.db, self.model, done, **self.keep_done)
+        except Exception:
+            # The leases run out and the jobs run again: handlers tolerate a repeat.
+            log.exception("%s worker: settling %d jobs failed", self.model.__tablename__, len(done))
 
     async def _retry(self, job: J, exc: Exception) -> None:
         error = str(exc) or type(exc).__name__

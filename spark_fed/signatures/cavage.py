@@ -37,7 +37,7 @@ _SHA256 = hashes.SHA256()
 # Mastodon's SignatureParser: `key=value` pairs, value a token or a quoted string, separated by
 # commas with optional whitespace (draft-cavage-12 §4, RFC 7230 §3.2.6).
 _TOKEN = r"[0-9A-Za-z!#$%&'*+.^_`|~-]+"
-_PARAM = re.compile(rf'({_TOKEN})\s*=\s*(?:({_TOKEN})|"((?:[^\\"]|\\.)*)")')
+_PARAM = re.compile(rf'({_TOKEN})\s*=\s*(?:({_TOKEN})|"((?:[^\\"]+|\\.)*)")')
 _SEPARATOR = re.compile(r"\s*,\s*")
 _QUOTED_PAIR = re.compile(r"\\(.)")
 _UNIX_TIME = re.compile(r"\d+(?:\.\d+)?")
@@ -81,7 +81,10 @@ def parse_signature_params(value: str) -> dict[str, str]:
         name, token, quoted = match.groups()
         if name in params:
             raise MalformedSignature(f"Error parsing signature parameters: {name} given twice")
-        params[name] = token if token is not None else _QUOTED_PAIR.sub(r"\1", quoted)
+        if token is not None:
+            params[name] = token
+        else:
+            params[name] = _QUOTED_PAIR.sub(r"\1", quoted) if "\\" in quoted else quoted
         pos = match.end()
         while pos < len(text) and text[pos] in " \t":
             pos += 1

@@ -1,0 +1,234 @@
+"""Remote notes: read from a Create, an Update, an Announce or a fetch, checked, and stored.
+
+Authority rules (INTEROP §5, §8): a note's id must be on the same server as
+its author, and whoever delivers a Create or Update must be that author;
+a note we only know by URL is fetched from its origin. Parents of replies
+are fetched too, to a bounded depth, so a thread reads whole.
+"""
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..activitystreams import PUBLIC_ALIASES, as_list
+from ..content import sanitize_html
+from ..db import Database
+from ..models import Account, Status, Visibility
+from ..models.ids import snowflake
+from ..models.types import utcnow
+from ..queries.accounts import find_by_uri
+from ..queries.statuses import find_status, is_tombstoned
+from ..statuses import replace_tags_and_mentions, store_status
+from .actors import ActorNotFound, RemoteActors
+from .documents import id_of, same_origin
+
+log = logging.getLogger(__name__)
+
+NOTE_TYPES = frozenset({"Note", "Article", "Question", "Page"})
+MAX_PARENT_DEPTH = 3
+_MAX_CONTENT = 100_000
+
+
+class NoteRejected(Exception):
+    """The note breaks an authority rule or is not a note; the message says which."""
+
+
+class RemoteNotes:
+    def __init__(self, db: Database, actors: RemoteActors) -> None:
+        self.db = db
+        self.actors = actors
+
+    async def get(self, uri: str, *, depth: int = 0) -> Status:
+        """The stored status, or the note fetched from its origin and stored."""
+        async with self.db.read() as session:
+            known = await find_status(session, uri)
+        if known is not None:
+            return known
+        if self.actors.is_local(uri):
+            raise NoteRejected(f"there is no local status {uri}")
+        try:
+            document = await self.actors.fetch_document(uri)
+        except ActorNotFound as exc:
+            raise NoteRejected(str(exc)) from None
+        if document.get("id") != uri and not same_origin(str(document.get("id")), uri):
+            raise NoteRejected(f"{uri} served a document for another server")
+        return await self.ingest(document, depth=depth)
+
+    async def ingest(self, note: dict[str, Any], *, sender: Account | None = None, depth: int = 0) -> Status:
+        """Store NOTE (once); SENDER, when given, must be its author."""
+        uri, author_uri = _check_note(note)
+        if sender is not None and sender.uri != author_uri:
+            raise NoteRejected(f"{uri} is attributed to {author_uri}, not to {sender.uri}")
+        async with self.db.read() as session:
+            known = await find_status(session, uri)
+            if known is not None:
+                return known
+            if await is_tombstoned(session, uri):
+                raise NoteRejected(f"{uri} was deleted")
+        author = sender or await self._author(author_uri)
+        parent = await self._parent(note, depth)
+        async with self.db.read() as session:
+            mentions = await _mentioned(session, note)
+        status = Status(
+            id=snowflake(_published(note)),
+            uri=uri,
+            url=_url(note, uri),
+            account_id=author.id,
+            local=False,
+            visibility=visibility_of(note, author),
+            content=_content(note),
+            summary=_plain(note.get("summary"), 2000),
+            sensitive=note.get("sensitive") is True or bool(note.get("summary")),
+            language=_language(note),
+            in_reply_to_uri=_reply_uri(note),
+            in_reply_to_id=parent.id if parent else None,
+            in_reply_to_account_id=parent.account_id if parent else None,
+            published=_published(note),
+        )
+        async with self.db.write() as session:
+            stored_meanwhile = await find_status(session, uri)  # by another delivery of it
+            if stored_meanwhile is not None:
+                return stored_meanwhile
+            await store_status(session, status, author, mentions=mentions, tags=_hashtags(note))
+        return status
+
+    async def update(self, note: dict[str, Any], sender: Account) -> Status | None:
+        """Apply an Update from the note's author; only a newer `updated` changes the content."""
+        uri, author_uri = _check_note(note)
+        if sender.uri != author_uri:
+            raise NoteRejected(f"{uri} is attributed to {author_uri}, not to {sender.uri}")
+        async with self.db.write() as session:
+            status = (await session.exec(select(Status).where(Status.uri == uri))).first()
+            if status is None or status.account_id != sender.id:
+                return None
+            edited = _time(note.get("updated"))
+            if edited is None or (status.edited_at is not None and edited <= status.edited_at):
+                return status
+            status.content = _content(note)
+            status.summary = _plain(note.get("summary"), 2000)
+            status.sensitive = note.get("sensitive") is True or bool(status.summary)
+            status.edited_at = edited
+            session.add(status)
+            await replace_tags_and_mentions(
+                session, status, mentions=await _mentioned(session, note), tags=_hashtags(note)
+            )
+        return status
+
+    async def _author(self, uri: str) -> Account:
+        try:
+            return await self.actors.get(uri)
+        except ActorNotFound as exc:
+            raise NoteRejected(f"the author {uri} cannot be resolved: {exc}") from None
+
+    async def _parent(self, note: dict[str, Any], depth: int) -> Status | None:
+        parent_uri = _reply_uri(note)
+        if parent_uri is None:
+            return None
+        async with self.db.read() as session:
+            parent = await find_status(session, parent_uri)
+        if parent is not None or depth >= MAX_PARENT_DEPTH:
+            return parent
+        try:
+            return await self.get(parent_uri, depth=depth + 1)
+        except NoteRejected as exc:
+            log.info("reply parent %s not stored: %s", parent_uri, exc)
+            return None
+
+
+async def _mentioned(session: AsyncSession, note: dict[str, Any]) -> list[Account]:
+    """Mentioned actors we know (local ones always): they get notified and may read it."""
+    found: list[Account] = []
+    for tag in as_list(note.get("tag"))[:50]:
+        if isinstance(tag, dict) and tag.get("type") == "Mention" and isinstance(tag.get("href"), str):
+            account = await find_by_uri(session, tag["href"])
+            if account is not None:
+                found.append(account)
+    return found
+
+
+def _check_note(note: Any) -> tuple[str, str]:
+    if not isinstance(note, dict) or not set(as_list(note.get("type"))) & NOTE_TYPES:
+        raise NoteRejected("not a note")
+    uri = note.get("id")
+    author = id_of(next(iter(as_list(note.get("attributedTo"))), None))
+    if not isinstance(uri, str) or author is None:
+        raise NoteRejected("a note needs an id and an author")
+    if not same_origin(uri, author):
+        raise NoteRejected(f"{uri} is not on its author's server")
+    if len(uri) > 2048:
+        raise NoteRejected("the note id is too long")
+    return uri, author
+
+
+def visibility_of(note: dict[str, Any], author: Account) -> str:
+    """Mastodon's reading of to/cc: Public in to, in cc, the followers collection, or no one else."""
+    to = {id_of(v) for v in as_list(note.get("to"))}
+    cc = {id_of(v) for v in as_list(note.get("cc"))}
+    if to & PUBLIC_ALIASES:
+        return Visibility.PUBLIC
+    if cc & PUBLIC_ALIASES:
+        return Visibility.UNLISTED
+    if author.followers_url and author.followers_url in to | cc:
+        return Visibility.FOLLOWERS
+    return Visibility.DIRECT
+
+
+def _content(note: dict[str, Any]) -> str:
+    content = note.get("content")
+    if not isinstance(content, str):
+        languages = note.get("contentMap")
+        content = next(iter(languages.values()), "") if isinstance(languages, dict) and languages else ""
+    return sanitize_html(str(content)[:_MAX_CONTENT])
+
+
+def _plain(value: Any, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _language(note: dict[str, Any]) -> str | None:
+    languages = note.get("contentMap")
+    if isinstance(languages, dict) and languages:
+        code = next(iter(languages))
+        return code[:16] if isinstance(code, str) and code != "und" else None
+    return None
+
+
+def _reply_uri(note: dict[str, Any]) -> str | None:
+    parent = id_of(note.get("inReplyTo"))
+    return parent if parent and len(parent) <= 2048 else None
+
+
+def _url(note: dict[str, Any], uri: str) -> str:
+    for item in as_list(note.get("url")):
+        href = item if isinstance(item, str) else item.get("href") if isinstance(item, dict) else None
+        if isinstance(href, str) and same_origin(href, uri) and len(href) <= 2048:
+            return href
+    return uri
+
+
+def _hashtags(note: dict[str, Any]) -> list[str]:
+    names = []
+    for tag in as_list(note.get("tag"))[:50]:
+        if isinstance(tag, dict) and tag.get("type") == "Hashtag" and isinstance(tag.get("name"), str):
+            name = tag["name"].lstrip("#").strip()
+            if 0 < len(name) <= 255:
+                names.append(name)
+    return names
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _published(note: dict[str, Any]) -> datetime:
+    moment = _time(note.get("published")) or utcnow()
+    return min(moment, utcnow())  # a note from the future would pin itself to the top

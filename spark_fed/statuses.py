@@ -1,0 +1,158 @@
+"""Storing statuses: the one place that writes a status with everything that hangs off it.
+
+A local post and a remote note arriving are the same write: the status, its
+mentions and tags, the reply count of its parent, the home feeds it lands in
+and the notifications it causes. Boosts and likes likewise. Callers run
+these inside their own `Database.write()` transaction, so a status is
+stored whole or not at all.
+"""
+
+from sqlalchemy import delete, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .db import dialect_insert
+from .models import (
+    Account,
+    Favourite,
+    FeedEntry,
+    Mention,
+    Notification,
+    NotificationType,
+    Status,
+    StatusTag,
+    Tag,
+    Tombstone,
+    Visibility,
+)
+from .queries.statuses import followers_of
+
+
+def _insert(session: AsyncSession):
+    return lambda table: dialect_insert(session.bind.dialect.name, table)
+
+
+async def store_status(
+    session: AsyncSession,
+    status: Status,
+    author: Account,
+    *,
+    mentions: list[Account],
+    tags: list[str],
+) -> None:
+    session.add(status)
+    await session.flush()
+    for account in {a.id: a for a in mentions}.values():
+        session.add(Mention(status_id=status.id, account_id=account.id))
+    for tag_id in await _tag_ids(session, tags):
+        session.add(StatusTag(status_id=status.id, tag_id=tag_id))
+    if status.in_reply_to_id is not None:
+        await _bump(session, status.in_reply_to_id, "replies_count", 1)
+    readers = [a for a in mentions if a.is_local]
+    if status.visibility != Visibility.DIRECT:
+        readers += await followers_of(session, author.id, local=True)
+    if author.is_local:
+        readers.append(author)
+    await _add_to_feeds(session, status.id, readers)
+    for account in {a.id: a for a in mentions if a.is_local and a.id != author.id}.values():
+        session.add(
+            Notification(
+                account_id=account.id,
+                type=NotificationType.MENTION,
+                from_account_id=author.id,
+                status_id=status.id,
+            )
+        )
+
+
+async def replace_tags_and_mentions(
+    session: AsyncSession, status: Status, *, mentions: list[Account], tags: list[str]
+) -> None:
+    """After an edit: the new text's mentions and tags replace the old ones."""
+    await session.exec(delete(Mention).where(col(Mention.status_id) == status.id))
+    await session.exec(delete(StatusTag).where(col(StatusTag.status_id) == status.id))
+    for account in {a.id: a for a in mentions}.values():
+        session.add(Mention(status_id=status.id, account_id=account.id))
+    for tag_id in await _tag_ids(session, tags):
+        session.add(StatusTag(status_id=status.id, tag_id=tag_id))
+
+
+async def remove_status(session: AsyncSession, status: Status) -> None:
+    """Delete a status (its boosts, likes, feed entries go with it) and keep its id as a tombstone."""
+    if status.in_reply_to_id is not None:
+        await _bump(session, status.in_reply_to_id, "replies_count", -1)
+    if status.reblog_of_id is not None:
+        await _bump(session, status.reblog_of_id, "reblogs_count", -1)
+    else:
+        await session.exec(
+            _insert(session)(Tombstone)
+            .values(uri=status.uri, deleted_at=status.published)
+            .on_conflict_do_nothing()
+        )
+    await session.delete(status)
+
+
+async def store_boost(session: AsyncSession, boost: Status, booster: Account, original: Status) -> None:
+    session.add(boost)
+    await session.flush()
+    await _bump(session, original.id, "reblogs_count", 1)
+    readers = await followers_of(session, booster.id, local=True)
+    if booster.is_local:
+        readers.append(booster)
+    await _add_to_feeds(session, boost.id, readers)
+    await _notify_author(session, original, booster, NotificationType.REBLOG)
+
+
+async def store_favourite(session: AsyncSession, account: Account, status: Status, uri: str) -> bool:
+    """False if ACCOUNT had already liked STATUS (a replayed Like changes nothing)."""
+    exists = await session.exec(
+        select(Favourite.id).where(Favourite.account_id == account.id, Favourite.status_id == status.id)
+    )
+    if exists.first() is not None:
+        return False
+    session.add(Favourite(account_id=account.id, status_id=status.id, uri=uri))
+    await _bump(session, status.id, "favourites_count", 1)
+    await _notify_author(session, status, account, NotificationType.FAVOURITE)
+    return True
+
+
+async def remove_favourite(session: AsyncSession, favourite: Favourite) -> None:
+    await _bump(session, favourite.status_id, "favourites_count", -1)
+    await session.delete(favourite)
+
+
+async def notify(session: AsyncSession, account: Account, kind: NotificationType, sender: Account) -> None:
+    if account.is_local and not account.is_instance_actor:
+        session.add(Notification(account_id=account.id, type=kind, from_account_id=sender.id))
+
+
+async def _notify_author(
+    session: AsyncSession, status: Status, sender: Account, kind: NotificationType
+) -> None:
+    author = await session.get(Account, status.account_id)
+    if author is not None and author.is_local and author.id != sender.id:
+        session.add(
+            Notification(account_id=author.id, type=kind, from_account_id=sender.id, status_id=status.id)
+        )
+
+
+async def _add_to_feeds(session: AsyncSession, status_id: int, readers: list[Account]) -> None:
+    ids = sorted({a.id for a in readers if a.id is not None})
+    if ids:
+        rows = [{"account_id": account_id, "status_id": status_id} for account_id in ids]
+        await session.exec(_insert(session)(FeedEntry).values(rows).on_conflict_do_nothing())
+
+
+async def _bump(session: AsyncSession, status_id: int, counter: str, delta: int) -> None:
+    column = getattr(Status, counter)
+    await session.exec(update(Status).where(col(Status.id) == status_id).values({counter: column + delta}))
+
+
+async def _tag_ids(session: AsyncSession, names: list[str]) -> list[int]:
+    names = sorted({name.lower() for name in names if name})
+    if not names:
+        return []
+    await session.exec(
+        _insert(session)(Tag).values([{"name": name} for name in names]).on_conflict_do_nothing()
+    )
+    return list((await session.exec(select(Tag.id).where(col(Tag.name).in_(names)))).all())
