@@ -83,16 +83,6 @@ async def _follow_collection(request: web.Request, direction: Direction, url_fie
     return activity_response(collection_page(collection_id, total, cursor, items, ids, has_more=has_more))
 
 
-@routes.get("/users/{username}/outbox")
-async def outbox(request: web.Request) -> web.Response:
-    # Posts arrive with the posts issue; until then every outbox is truly empty.
-    account = await _local_user(request)
-    if not wants_page(request):
-        return activity_response(collection(account.outbox_url, 0))
-    cursor = read_cursor(request)
-    return activity_response(collection_page(account.outbox_url, 0, cursor, [], [], has_more=False))
-
-
 @routes.get("/actor")
 async def instance_actor(request: web.Request) -> web.Response:
     async with request.app[DB].read() as session:

@@ -1,4 +1,4 @@
-"""One handler per activity type that Spark acts on (follows and actor lifecycle for now)."""
+"""One handler per activity type that Spark acts on: follows and actors here, notes in `notes.py`."""
 
 import logging
 from typing import Any
@@ -12,6 +12,8 @@ from spark_fed.federation.documents import id_of
 from spark_fed.models import Account, Follow, FollowState
 from spark_fed.models.types import utcnow
 from spark_fed.queries.accounts import find_by_uri
+
+from . import notes
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,9 @@ async def undo(ctx: Context, actor: Account, activity: dict[str, Any]) -> None:
     inner = activity.get("object")
     inner_type = inner.get("type") if isinstance(inner, dict) else None
     if inner_type not in (None, "Follow"):
+        await notes.undo_interaction(ctx, actor, inner)
+        return
+    if inner_type is None and await notes.undo_interaction(ctx, actor, inner):
         return
     undone_id = id_of(inner)
     async with ctx.db.write() as session:
@@ -93,7 +98,8 @@ async def _settle_outgoing(
 
 async def delete(ctx: Context, actor: Account, activity: dict[str, Any]) -> None:
     if id_of(activity.get("object")) != actor.uri:
-        return  # deleting a post: handled once posts exist
+        await notes.delete_note(ctx, actor, activity)
+        return
     async with ctx.db.write() as session:
         stored = await session.get(Account, actor.id)
         if stored is not None:
@@ -103,8 +109,11 @@ async def delete(ctx: Context, actor: Account, activity: dict[str, Any]) -> None
 
 async def update(ctx: Context, actor: Account, activity: dict[str, Any]) -> None:
     obj = activity.get("object")
-    if not isinstance(obj, dict) or obj.get("id") != actor.uri:
-        return  # updating a post: handled once posts exist; a profile may only update itself
+    if not isinstance(obj, dict):
+        return
+    if obj.get("id") != actor.uri:
+        await notes.update_note(ctx, actor, obj)  # a profile may only update itself
+        return
     try:
         await ctx.actors.store(obj)
     except ActorNotFound as exc:

@@ -17,7 +17,7 @@ from spark_fed.models import Account, InboxItem
 from spark_fed.queries.accounts import find_by_uri
 from spark_fed.queue import GiveUp
 
-from . import handlers
+from . import handlers, notes
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,9 @@ HANDLERS: dict[str, Handler] = {
     "Reject": handlers.reject,
     "Delete": handlers.delete,
     "Update": handlers.update,
+    "Create": notes.create,
+    "Announce": notes.announce,
+    "Like": notes.like,
 }
 
 

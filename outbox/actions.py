@@ -15,8 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spark_fed.context import Context
 from spark_fed.delivery import enqueue
 from spark_fed.errors import UsageError
-from spark_fed.models import Account, Follow, FollowState
+from spark_fed.models import Account, Follow, FollowState, NotificationType
 from spark_fed.models.types import utcnow
+from spark_fed.statuses import notify
 
 from . import activities
 
@@ -100,9 +101,12 @@ async def receive_follow(
         row.updated_at = utcnow()
         if followee.locked and not already_accepted:
             row.state = FollowState.PENDING
+            await notify(session, followee, NotificationType.FOLLOW_REQUEST, follower)
         else:
             row.state = FollowState.ACCEPTED
             enqueue(session, followee, activities.answer("Accept", followee, activity), [follower.inbox_url])
+            if not already_accepted:
+                await notify(session, followee, NotificationType.FOLLOW, follower)
         session.add(row)
     ctx.deliveries_queued()
     return row

@@ -18,6 +18,7 @@ from aiohttp import web
 import actors.routes
 import inbox.processing
 import inbox.routes
+import outbox.routes
 import webfinger.routes
 
 from .config import Config
@@ -30,8 +31,8 @@ from .queue.intake import InboxIntake
 from .state import CONFIG, CONTEXT, DB, HOST_HEALTH, INTAKE, URLS
 from .urls import Urls
 
-AREAS = (actors.routes, webfinger.routes, inbox.routes)
-TEMPLATE_PACKAGES = ("spark_fed", "actors")
+AREAS = (actors.routes, webfinger.routes, inbox.routes, outbox.routes)
+TEMPLATE_PACKAGES = ("spark_fed", "actors", "outbox")
 
 
 @dataclass

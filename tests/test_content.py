@@ -597,3 +597,10 @@ def test_formatted_html_survives_the_sanitiser_unchanged(text: str) -> None:
 def test_plain_text_of_formatted_html_is_the_original_text() -> None:
     text = "hi @alice #café\nsee https://www.example.com/a-really-long-path/that/goes/on?x=1&y=2\n\nbye <3"
     assert plain_text(fmt(text).html) == text
+
+
+def test_mentions_keep_a_port_in_the_host() -> None:
+    """Development and test servers (localhost:8080) have ports in their handles."""
+    assert find_mentions("Hi @carol@127.0.0.1:4567!") == [("carol", "127.0.0.1:4567")]
+    assert find_mentions("@a@localhost:8080 hi") == [("a", "localhost:8080")]
+    assert find_mentions("at @a@b.example: noon") == [("a", "b.example")]

@@ -129,6 +129,7 @@ def _sequence_end(text: str, start: int, is_char: Callable[[str], bool]) -> int:
 
 # --- mentions ---------------------------------------------------------------------------------------
 _AT_SIGNS = "@\uff20"
+_PORT = re.compile(r":\d{1,5}(?![\w:/])")
 _MAX_DOMAIN_LENGTH = 253
 # twitter-text's `latin_accents`: a mention followed by one of these was a word (``@josé``), not a name.
 _LATIN_ACCENTS = re.compile(
@@ -164,6 +165,9 @@ def _mention_spans(text: str) -> list[_Span]:
                 end, host = user_end, None
                 if text.startswith("@", user_end):
                     host_end = _sequence_end(text, user_end + 1, _is_word)
+                    port = _PORT.match(text, host_end) if host_end > user_end + 1 else None
+                    if port:  # `localhost:8080`: development and test servers have ports in handles
+                        host_end = port.end()
                     if host_end > user_end + 1:
                         end, host = host_end, text[user_end + 1 : host_end]
                 next_from = end

@@ -17,16 +17,17 @@ from typing import Any
 
 import outbox.actions as actions
 
-from . import __version__
-from .accounts import create_local_user
-from .config import Config, load_config
-from .context import Context, open_context
-from .errors import ConfigError, UsageError
-from .federation.actors import ActorNotFound
-from .models import Account, FollowState
-from .queries.accounts import find_local_user, list_local_users
-from .queries.follows import FOLLOWERS, FOLLOWING, Direction, list_follows
-from .usernames import check_username
+from .. import __version__
+from ..accounts import create_local_user
+from ..config import Config, load_config
+from ..context import Context, open_context
+from ..errors import ConfigError, UsageError
+from ..federation.actors import ActorNotFound
+from ..models import Account, FollowState
+from ..queries.accounts import find_local_user, list_local_users
+from ..queries.follows import FOLLOWERS, FOLLOWING, Direction, list_follows
+from ..usernames import check_username
+from .posts import add_commands as add_post_commands
 
 Command = Callable[[Config, argparse.Namespace], Awaitable[int]]
 
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("name")
         command.add_argument("--json", action="store_true")
         command.set_defaults(run=runner)
+    add_post_commands(commands, _local_user)
     requests = commands.add_parser("follow-requests", help="pending requests to a locked account")
     actions = requests.add_subparsers(dest="requests_command", required=True)
     listing = actions.add_parser("list", help="list pending requests to NAME")
@@ -108,8 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
-    from .app import create_app
-    from .serving import migrate_in_child, serve
+    from ..app import create_app
+    from ..serving import migrate_in_child, serve
 
     migrate_in_child(args.config)
     return serve(config, lambda: create_app(config, migrate=False))
@@ -144,7 +146,7 @@ async def cmd_users_list(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_worker(config: Config, _args: argparse.Namespace) -> int:
-    from .app import build_workers
+    from ..app import build_workers
 
     logging.getLogger().setLevel(logging.INFO)
     async with open_context(config) as ctx:
@@ -259,7 +261,3 @@ def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     for row in cells:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,196 @@
+"""Posting, editing and deleting: each writes the status and queues its deliveries in one transaction."""
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from spark_fed.content import Formatted, find_mentions, format_plain_text
+from spark_fed.context import Context
+from spark_fed.delivery import enqueue, preferred_inboxes
+from spark_fed.errors import UsageError
+from spark_fed.federation.actors import ActorNotFound
+from spark_fed.federation.notes import NoteRejected
+from spark_fed.models import Account, Status, Visibility
+from spark_fed.models.ids import snowflake
+from spark_fed.models.types import utcnow
+from spark_fed.queries.statuses import find_status, followers_of, mentioned_accounts, tag_names
+from spark_fed.statuses import remove_status, replace_tags_and_mentions, store_status
+
+from . import notes
+
+log = logging.getLogger(__name__)
+
+
+class StatusNotFound(UsageError):
+    """No status at that URL that this account may act on."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a text becomes: its HTML and the accounts and tags it names."""
+
+    formatted: Formatted
+    mentioned: list[Account]
+
+
+async def post(
+    ctx: Context,
+    author: Account,
+    text: str,
+    *,
+    visibility: str = Visibility.PUBLIC,
+    reply_to: str | None = None,
+    cw: str | None = None,
+    language: str | None = None,
+) -> Status:
+    if visibility not in set(Visibility):
+        raise UsageError(f"visibility must be one of {', '.join(Visibility)}")
+    _check_length(ctx, text)
+    parent = await _parent(ctx, reply_to) if reply_to else None
+    draft = await _draft(ctx, text)
+    status_id = snowflake()
+    status = Status(
+        id=status_id,
+        uri=ctx.urls.status(author.username, status_id),
+        url=ctx.urls.status_page(author.username, status_id),
+        account_id=author.id,
+        local=True,
+        visibility=visibility,
+        content=draft.formatted.html,
+        text=text,
+        summary=cw or "",
+        sensitive=bool(cw),
+        language=language,
+        in_reply_to_uri=parent.uri if parent else None,
+        in_reply_to_id=parent.id if parent else None,
+        in_reply_to_account_id=parent.account_id if parent else None,
+    )
+    async with ctx.db.write() as session:
+        parent_author = await session.get(Account, parent.account_id) if parent else None
+        await store_status(session, status, author, mentions=draft.mentioned, tags=list(draft.formatted.tags))
+        document = await note_document(ctx, session, status, author)
+        recipients = await _recipients(session, status, author, draft.mentioned, parent_author)
+        enqueue(session, author, notes.create(author, document), preferred_inboxes(recipients))
+    ctx.deliveries_queued()
+    return status
+
+
+async def edit(ctx: Context, author: Account, url: str, text: str) -> Status:
+    _check_length(ctx, text)
+    draft = await _draft(ctx, text)
+    async with ctx.db.write() as session:
+        status = await _own_status(session, author, url)
+        status.content = draft.formatted.html
+        status.text = text
+        status.edited_at = utcnow()
+        session.add(status)
+        await replace_tags_and_mentions(
+            session, status, mentions=draft.mentioned, tags=list(draft.formatted.tags)
+        )
+        document = await note_document(ctx, session, status, author)
+        parent_author = (
+            await session.get(Account, status.in_reply_to_account_id)
+            if status.in_reply_to_account_id
+            else None
+        )
+        recipients = await _recipients(session, status, author, draft.mentioned, parent_author)
+        enqueue(session, author, notes.update(author, document), preferred_inboxes(recipients))
+    ctx.deliveries_queued()
+    return status
+
+
+async def delete(ctx: Context, author: Account, url: str) -> str:
+    """Delete the status; its id answers 410 from now on. Returns the id."""
+    async with ctx.db.write() as session:
+        status = await _own_status(session, author, url)
+        mentioned = await mentioned_accounts(session, status.id)
+        parent_author = (
+            await session.get(Account, status.in_reply_to_account_id)
+            if status.in_reply_to_account_id
+            else None
+        )
+        recipients = await _recipients(session, status, author, mentioned, parent_author)
+        uri = status.uri
+        await remove_status(session, status)
+        enqueue(session, author, notes.delete(author, uri), preferred_inboxes(recipients))
+    ctx.deliveries_queued()
+    return uri
+
+
+async def note_document(ctx: Context, session: Any, status: Status, author: Account) -> dict[str, Any]:
+    """The Note of a stored status, as served at its id and sent in activities."""
+    mentioned = await mentioned_accounts(session, status.id)
+    parent_author_uri = None
+    if status.in_reply_to_account_id:
+        parent_author = await session.get(Account, status.in_reply_to_account_id)
+        parent_author_uri = parent_author.uri if parent_author else None
+    to, cc = notes.addressing(
+        status.visibility,
+        author,
+        [a.uri for a in mentioned],
+        (parent_author_uri,) if parent_author_uri and parent_author_uri != author.uri else (),
+    )
+    tags: list[dict[str, Any]] = [
+        {"type": "Mention", "href": a.uri, "name": f"@{a.username}@{a.domain or ctx.urls.domain}"}
+        for a in mentioned
+    ]
+    tags += [
+        {"type": "Hashtag", "href": ctx.urls.tag(n), "name": f"#{n}"}
+        for n in await tag_names(session, status.id)
+    ]
+    return notes.note(status, author, in_reply_to=status.in_reply_to_uri, to=to, cc=cc, tags=tags)
+
+
+def _check_length(ctx: Context, text: str) -> None:
+    if not text.strip():
+        raise UsageError("a post needs some text")
+    limit = ctx.config.instance.max_post_chars
+    if len(text) > limit:
+        raise UsageError(f"a post has at most {limit} characters; this one has {len(text)}")
+
+
+async def _draft(ctx: Context, text: str) -> Draft:
+    """Resolve the text's mentions (WebFinger for remote ones), then format it."""
+    resolved: dict[tuple[str, str | None], Account] = {}
+    for username, host in find_mentions(text):
+        handle = f"{username}@{host or ctx.urls.domain}"
+        try:
+            resolved[(username.lower(), (host or "").lower() or None)] = await ctx.actors.by_handle_or_url(
+                handle
+            )
+        except (ActorNotFound, UsageError) as exc:
+            log.info("mention @%s left as text: %s", handle, exc)
+
+    def link(username: str, host: str | None) -> tuple[str, str] | None:
+        account = resolved.get((username.lower(), (host or "").lower() or None))
+        return (account.uri, account.url or account.uri) if account else None
+
+    formatted = format_plain_text(text, link_mention=link, tag_url=ctx.urls.tag)
+    by_uri = {account.uri: account for account in resolved.values()}
+    return Draft(formatted=formatted, mentioned=[by_uri[m.actor_url] for m in formatted.mentions])
+
+
+async def _parent(ctx: Context, url: str) -> Status:
+    try:
+        return await ctx.notes.get(url)
+    except NoteRejected as exc:
+        raise StatusNotFound(f"cannot reply to {url}: {exc}") from None
+
+
+async def _own_status(session: Any, author: Account, url: str) -> Status:
+    status = await find_status(session, url)
+    if status is None or status.account_id != author.id or status.reblog_of_id is not None:
+        raise StatusNotFound(f"{author.username} has no post at {url}")
+    return status
+
+
+async def _recipients(
+    session: Any, status: Status, author: Account, mentioned: list[Account], parent_author: Account | None
+) -> list[Account]:
+    """Followers (unless direct), everyone mentioned, and the author replied to."""
+    recipients = list(mentioned)
+    if parent_author is not None:
+        recipients.append(parent_author)
+    if status.visibility != Visibility.DIRECT:
+        recipients += await followers_of(session, author.id, local=False)
+    return [r for r in recipients if not r.is_local]

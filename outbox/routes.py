@@ -1,0 +1,144 @@
+"""Serving statuses: every note and activity id dereferences, as AS2 for peers and HTML for people."""
+
+import aiohttp_jinja2
+from aiohttp import web
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from actors.collections import PAGE_SIZE, collection, collection_page, read_cursor, wants_page
+from spark_fed.content import plain_text
+from spark_fed.errors import Gone, NotFound
+from spark_fed.federation.authentication import NotAuthenticated, authenticate
+from spark_fed.http.negotiation import wants_activity_json
+from spark_fed.http.responses import activity_response
+from spark_fed.models import Account, Status, Visibility
+from spark_fed.queries.accounts import find_local_user
+from spark_fed.queries.statuses import follows, is_tombstoned, mentioned_accounts
+from spark_fed.state import CONTEXT
+
+from . import notes
+from .posts import note_document
+
+routes = web.RouteTableDef()
+
+
+async def _author(request: web.Request) -> Account:
+    async with request.app[CONTEXT].db.read() as session:
+        account = await find_local_user(session, request.match_info["username"])
+    if account is None:
+        raise NotFound("no such user")
+    return account
+
+
+async def _status(request: web.Request, author: Account) -> Status:
+    ctx = request.app[CONTEXT]
+    raw = request.match_info["status_id"]
+    if not raw.isdigit() or len(raw) > 19:
+        raise NotFound("no such status")
+    async with ctx.db.read() as session:
+        status = await session.get(Status, int(raw))
+        if status is None or status.account_id != author.id:
+            if await is_tombstoned(session, ctx.urls.status(author.username, int(raw))):
+                raise Gone("this status was deleted")
+            raise NotFound("no such status")
+    await _check_visible(request, status, author)
+    return status
+
+
+async def _check_visible(request: web.Request, status: Status, author: Account) -> None:
+    """Followers-only and direct statuses only for a signed request by someone allowed: 404 otherwise,
+    so that their existence is not given away either."""
+    if status.visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
+        return
+    ctx = request.app[CONTEXT]
+    try:
+        reader = await authenticate(ctx.keys, ctx.config, "GET", request.raw_path, request.headers, None)
+    except NotAuthenticated:
+        raise NotFound("no such status") from None
+    async with ctx.db.read() as session:
+        mentioned = {a.id for a in await mentioned_accounts(session, status.id)}
+        allowed = reader.id == author.id or reader.id in mentioned
+        if not allowed and status.visibility == Visibility.FOLLOWERS:
+            allowed = await follows(session, reader.id, author.id)
+    if not allowed:
+        raise NotFound("no such status")
+
+
+@routes.get("/users/{username}/statuses/{status_id}")
+@routes.get("/@{username}/{status_id}")
+async def status(request: web.Request) -> web.StreamResponse:
+    author = await _author(request)
+    row = await _status(request, author)
+    if row.reblog_of_id is not None:
+        raise web.HTTPFound(row.uri)
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        document = await note_document(ctx, session, row, author)
+    if wants_activity_json(request):
+        return activity_response(notes.with_context(document))
+    response = aiohttp_jinja2.render_template(
+        "status.html",
+        request,
+        {
+            "author": author,
+            "status": row,
+            "handle": f"@{author.username}@{ctx.urls.domain}",
+            "text": plain_text,
+        },
+    )
+    response.headers["Link"] = f'<{row.uri}>; rel="alternate"; type="application/activity+json"'
+    return response
+
+
+@routes.get("/users/{username}/statuses/{status_id}/activity")
+async def activity(request: web.Request) -> web.Response:
+    author = await _author(request)
+    row = await _status(request, author)
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        if row.reblog_of_id is not None:
+            original = await session.get(Status, row.reblog_of_id)
+            original_author = await session.get(Account, original.account_id)
+            return activity_response(notes.announce(author, row, original.uri, original_author))
+        document = await note_document(ctx, session, row, author)
+    return activity_response(notes.create(author, document))
+
+
+@routes.get("/users/{username}/outbox")
+async def outbox(request: web.Request) -> web.Response:
+    """Public Create and Announce activities, newest first, paged by status id."""
+    author = await _author(request)
+    ctx = request.app[CONTEXT]
+    public = (
+        col(Status.account_id) == author.id,
+        col(Status.visibility).in_([Visibility.PUBLIC, Visibility.UNLISTED]),
+    )
+    async with ctx.db.read() as session:
+        total = (await session.exec(select(func.count()).select_from(Status).where(*public))).one()
+        if not wants_page(request):
+            return activity_response(collection(author.outbox_url, total))
+        cursor = read_cursor(request)
+        query = select(Status).where(*public)
+        if cursor.max_id is not None:
+            query = query.where(col(Status.id) < cursor.max_id)
+        if cursor.min_id is not None:
+            query = query.where(col(Status.id) > cursor.min_id).order_by(col(Status.id).asc())
+        else:
+            query = query.order_by(col(Status.id).desc())
+        rows = list((await session.exec(query.limit(PAGE_SIZE + 1))).all())
+        if cursor.min_id is not None:
+            rows.reverse()
+        has_more = len(rows) > PAGE_SIZE or cursor.min_id is not None
+        rows = rows[:PAGE_SIZE]
+        items = []
+        for row in rows:
+            if row.reblog_of_id is not None:
+                original = await session.get(Status, row.reblog_of_id)
+                original_author = await session.get(Account, original.account_id)
+                items.append(notes.announce(author, row, original.uri, original_author))
+            else:
+                items.append(notes.create(author, await note_document(ctx, session, row, author)))
+    for item in items:
+        item.pop("@context", None)
+    page = collection_page(author.outbox_url, total, cursor, items, [r.id for r in rows], has_more=has_more)
+    return activity_response(page)

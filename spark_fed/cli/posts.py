@@ -1,0 +1,176 @@
+"""The posting, reading and notification commands of `spark-fed`."""
+
+import argparse
+import json
+from typing import Any
+
+import outbox.interactions as interactions
+import outbox.posts as posts
+
+from ..config import Config
+from ..content import plain_text
+from ..context import Context, open_context
+from ..models import Account, Status, Visibility
+from ..queries.timelines import TimelineItem, TimelineKind, notifications, timeline
+
+PAGE = 200
+
+
+def add_commands(commands: Any, local_user: Any) -> None:
+    """Register the commands; LOCAL_USER(ctx, name) finds the acting account."""
+    post = commands.add_parser("post", help="post TEXT as NAME; prints the post's id")
+    post.add_argument("name")
+    post.add_argument("text")
+    post.add_argument("--reply-to", metavar="URL")
+    post.add_argument("--visibility", choices=[v.value for v in Visibility], default=Visibility.PUBLIC.value)
+    post.add_argument("--cw", metavar="TEXT", help="content warning (summary), marks the post sensitive")
+    post.add_argument("--language", metavar="CODE")
+    post.add_argument("--json", action="store_true")
+    post.set_defaults(run=_with_user(local_user, _post))
+    edit = commands.add_parser("edit", help="replace the text of NAME's post at URL")
+    edit.add_argument("name")
+    edit.add_argument("url")
+    edit.add_argument("text")
+    edit.add_argument("--json", action="store_true")
+    edit.set_defaults(run=_with_user(local_user, _edit))
+    for name, action, text in (
+        ("delete", posts.delete, "delete NAME's post at URL (it then answers 410)"),
+        ("boost", interactions.boost, "boost the post at URL as NAME"),
+        ("unboost", interactions.unboost, "take back NAME's boost of URL"),
+        ("like", interactions.like, "like the post at URL as NAME"),
+        ("unlike", interactions.unlike, "take back NAME's like of URL"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("name")
+        command.add_argument("url")
+        command.set_defaults(run=_with_user(local_user, _simple(action)))
+    reading = commands.add_parser("timeline", help="NAME's timeline, newest first")
+    reading.add_argument("name")
+    reading.add_argument("--kind", choices=[k.value for k in TimelineKind], default=TimelineKind.HOME.value)
+    reading.add_argument("--limit", type=int, default=20)
+    reading.add_argument("--json", action="store_true")
+    reading.set_defaults(run=_with_user(local_user, _timeline))
+    notes = commands.add_parser("notifications", help="NAME's notifications, newest first")
+    notes.add_argument("name")
+    notes.add_argument("--limit", type=int, default=40)
+    notes.add_argument("--json", action="store_true")
+    notes.set_defaults(run=_with_user(local_user, _notifications))
+
+
+def _with_user(local_user: Any, action: Any) -> Any:
+    async def run(config: Config, args: argparse.Namespace) -> int:
+        async with open_context(config) as ctx:
+            account = await local_user(ctx, args.name)
+            return await action(ctx, account, args)
+
+    return run
+
+
+def _simple(action: Any) -> Any:
+    async def run(ctx: Context, account: Account, args: argparse.Namespace) -> int:
+        result = await action(ctx, account, args.url)
+        print(result.uri if isinstance(result, Status) else result)
+        return 0
+
+    return run
+
+
+async def _post(ctx: Context, account: Account, args: argparse.Namespace) -> int:
+    status = await posts.post(
+        ctx,
+        account,
+        args.text,
+        visibility=args.visibility,
+        reply_to=args.reply_to,
+        cw=args.cw,
+        language=args.language,
+    )
+    return await _print_status(ctx, account, status, args.json)
+
+
+async def _edit(ctx: Context, account: Account, args: argparse.Namespace) -> int:
+    status = await posts.edit(ctx, account, args.url, args.text)
+    return await _print_status(ctx, account, status, args.json)
+
+
+async def _print_status(ctx: Context, account: Account, status: Status, as_json: bool) -> int:
+    if as_json:
+        async with ctx.db.read() as session:
+            print(json.dumps(await posts.note_document(ctx, session, status, account), indent=2))
+    print(status.uri)
+    return 0
+
+
+async def _timeline(ctx: Context, account: Account, args: argparse.Namespace) -> int:
+    """Pages internally, so any --limit works (DECISIONS: up to 100,000)."""
+    limit = max(0, min(args.limit, 100_000))
+    items: list[TimelineItem] = []
+    max_id = None
+    async with ctx.db.read() as session:
+        while len(items) < limit:
+            page = await timeline(
+                session, account, TimelineKind(args.kind), limit=min(PAGE, limit - len(items)), max_id=max_id
+            )
+            if not page:
+                break
+            items += page
+            max_id = page[-1].status.id
+    rows = [_timeline_row(ctx, item) for item in items]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    for row in rows:
+        prefix = f"[boosted by {row['boosted_by']}] " if row.get("boosted_by") else ""
+        print(f"{row['published']}  {row['author']}: {prefix}{plain_text(row['content'])[:200]}")
+        print(f"    {row['id']}")
+    return 0
+
+
+def _handle(ctx: Context, account: Account) -> str:
+    return f"{account.username}@{account.domain or ctx.urls.domain}"
+
+
+def _iso(moment: Any) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _timeline_row(ctx: Context, item: TimelineItem) -> dict[str, Any]:
+    note = item.note
+    row = {
+        "id": note.uri,
+        "url": note.url or note.uri,
+        "author": _handle(ctx, item.note_author),
+        "content": note.content,
+        "summary": note.summary or None,
+        "published": _iso(note.published),
+        "edited": _iso(note.edited_at) if note.edited_at else None,
+        "in_reply_to": note.in_reply_to_uri,
+        "visibility": note.visibility,
+        "likes": note.favourites_count,
+        "boosts": note.reblogs_count,
+        "replies": note.replies_count,
+    }
+    if item.is_boost:
+        row["boosted_by"] = _handle(ctx, item.author)
+        row["boost_id"] = item.status.uri
+    return row
+
+
+async def _notifications(ctx: Context, account: Account, args: argparse.Namespace) -> int:
+    async with ctx.db.read() as session:
+        items = await notifications(session, account, limit=max(0, min(args.limit, 1000)))
+    rows = [
+        {
+            "type": item.notification.type,
+            "account": _handle(ctx, item.sender),
+            "status": item.status.uri if item.status else None,
+            "created_at": _iso(item.notification.created_at),
+        }
+        for item in items
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['created_at']}  {row['type']:<15} {row['account']}  {row['status'] or ''}".rstrip())
+    return 0

@@ -1,0 +1,102 @@
+"""Timelines and notifications: the one place where what a reader may see is decided.
+
+Every read pages by status id (a snowflake, so by time) with a cursor,
+never OFFSET, so a page deep in a timeline costs what the first does.
+Blocks and mutes, when they arrive, are applied here too.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..models import Account, FeedEntry, Mention, Notification, Status, Visibility
+
+
+class TimelineKind(StrEnum):
+    HOME = "home"
+    LOCAL = "local"
+    FEDERATED = "federated"
+    MENTIONS = "mentions"
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """A status as a timeline shows it: a boost carries the boosted note and its author."""
+
+    status: Status
+    author: Account
+    note: Status
+    note_author: Account
+
+    @property
+    def is_boost(self) -> bool:
+        return self.status.reblog_of_id is not None
+
+
+async def timeline(
+    session: AsyncSession, reader: Account, kind: TimelineKind, *, limit: int, max_id: int | None = None
+) -> list[TimelineItem]:
+    query = select(Status)
+    if kind == TimelineKind.HOME:
+        query = query.join(FeedEntry, col(FeedEntry.status_id) == col(Status.id)).where(
+            FeedEntry.account_id == reader.id
+        )
+    elif kind == TimelineKind.MENTIONS:
+        query = query.join(Mention, col(Mention.status_id) == col(Status.id)).where(
+            Mention.account_id == reader.id
+        )
+    else:
+        query = query.where(col(Status.visibility) == Visibility.PUBLIC, col(Status.reblog_of_id).is_(None))
+        if kind == TimelineKind.LOCAL:
+            query = query.where(col(Status.local).is_(True))
+    if max_id is not None:
+        query = query.where(col(Status.id) < max_id)
+    rows = list((await session.exec(query.order_by(col(Status.id).desc()).limit(limit))).all())
+    return await _with_authors(session, rows)
+
+
+async def _with_authors(session: AsyncSession, rows: list[Status]) -> list[TimelineItem]:
+    """Authors and boosted notes for a page, in two queries rather than two per row."""
+    boosted_ids = {r.reblog_of_id for r in rows if r.reblog_of_id is not None}
+    boosted = {}
+    if boosted_ids:
+        found = await session.exec(select(Status).where(col(Status.id).in_(boosted_ids)))
+        boosted = {s.id: s for s in found.all()}
+    account_ids = {r.account_id for r in rows} | {s.account_id for s in boosted.values()}
+    accounts = {}
+    if account_ids:
+        found_accounts = await session.exec(select(Account).where(col(Account.id).in_(account_ids)))
+        accounts = {a.id: a for a in found_accounts.all()}
+    items = []
+    for row in rows:
+        note = boosted.get(row.reblog_of_id, row) if row.reblog_of_id is not None else row
+        if row.reblog_of_id is not None and note is row:
+            continue  # the boosted note is gone
+        items.append(TimelineItem(row, accounts[row.account_id], note, accounts[note.account_id]))
+    return items
+
+
+@dataclass(frozen=True)
+class NotificationItem:
+    notification: Notification
+    sender: Account
+    status: Status | None
+
+
+async def notifications(
+    session: AsyncSession, account: Account, *, limit: int, max_id: int | None = None
+) -> list[NotificationItem]:
+    sender = aliased(Account)
+    query = (
+        select(Notification, sender, Status)
+        .join(sender, col(sender.id) == col(Notification.from_account_id))
+        .outerjoin(Status, col(Status.id) == col(Notification.status_id))
+        .where(Notification.account_id == account.id)
+    )
+    if max_id is not None:
+        query = query.where(col(Notification.id) < max_id)
+    rows = (await session.exec(query.order_by(col(Notification.id).desc()).limit(limit))).all()
+    return [NotificationItem(n, s, st) for n, s, st in rows]
