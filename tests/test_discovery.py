@@ -2,6 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
+from outbox import posts
 from spark_fed.accounts import create_local_user
 from spark_fed.state import URLS
 
@@ -88,7 +89,9 @@ async def test_host_meta(spark: Spark, aiohttp_client) -> None:
 
 async def test_nodeinfo(spark: Spark, aiohttp_client) -> None:
     await _alice(spark)
-    await create_local_user(spark.db, spark.app[URLS], "bob")
+    bob = await create_local_user(spark.db, spark.app[URLS], "bob")
+    for text in ("one", "two"):
+        await posts.post(spark.ctx, bob, text)
     client = await aiohttp_client(spark.server)
     resp = await client.get("/.well-known/nodeinfo")
     links = {link["rel"]: link["href"] for link in (await resp.json())["links"]}
@@ -104,7 +107,7 @@ async def test_nodeinfo(spark: Spark, aiohttp_client) -> None:
         assert doc["software"]["name"] == "spark"
         assert doc["protocols"] == ["activitypub"]
         assert doc["usage"]["users"]["total"] == 2  # the instance actor is not a user
-        assert doc["usage"]["localPosts"] == 0
+        assert doc["usage"]["localPosts"] == 2
         assert doc["openRegistrations"] is False
         assert doc["metadata"]["nodeName"] == "Spark"
     assert (await client.get("/nodeinfo/1.0")).status == 404

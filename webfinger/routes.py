@@ -10,6 +10,7 @@ from spark_fed.http.negotiation import JSON_TYPES, parse_accept
 from spark_fed.http.responses import JRD_JSON, json_response
 from spark_fed.models import Account
 from spark_fed.queries.accounts import count_local_users, find_instance_actor, find_local_user
+from spark_fed.queries.statuses import count_local_posts
 from spark_fed.state import CONFIG, DB, URLS
 from spark_fed.urls import Urls
 
@@ -83,13 +84,13 @@ async def nodeinfo(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     async with request.app[DB].read() as session:
         users = await count_local_users(session)
+        local_posts = await count_local_posts(session)
     document = {
         "version": version,
         "software": {"name": "spark", "version": spark_fed.__version__},
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
-        # Posts arrive with the posts issue; until then there are none to count.
-        "usage": {"users": {"total": users}, "localPosts": 0},
+        "usage": {"users": {"total": users}, "localPosts": local_posts},
         "openRegistrations": config.instance.registrations == "open",
         "metadata": {"nodeName": config.instance.title, "nodeDescription": config.instance.description},
     }

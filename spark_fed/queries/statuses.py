@@ -1,5 +1,6 @@
 """Looking up statuses and the accounts around them."""
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -73,3 +74,13 @@ async def follows(session: AsyncSession, follower_id: int, followee_id: int) -> 
         Follow.state == FollowState.ACCEPTED,
     )
     return (await session.exec(query)).first() is not None
+
+
+async def count_local_posts(session: AsyncSession) -> int:
+    """Local notes, boosts not counted (NodeInfo's localPosts)."""
+    query = (
+        select(func.count())
+        .select_from(Status)
+        .where(col(Status.local).is_(True), col(Status.reblog_of_id).is_(None))
+    )
+    return (await session.exec(query)).one()
