@@ -62,6 +62,8 @@ async def follow(ctx: Context, follower: Account, handle: str) -> FollowResult:
             row.activity = json.dumps(activity)
             if not target.locked:
                 row.state = FollowState.ACCEPTED
+            kind = NotificationType.FOLLOW_REQUEST if target.locked else NotificationType.FOLLOW
+            await notify(session, target, kind, follower)
         else:
             enqueue(session, follower, activity, [target.inbox_url])
         session.add(row)

@@ -1,0 +1,95 @@
+"""The posting and reading commands, in-process, on one server's database."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from spark_fed.cli import main
+
+
+@pytest.fixture
+def run(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    config = tmp_path / "spark.toml"
+    config.write_text(
+        f'[server]\ndomain = "spark.test"\n[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/s.db"\n'
+    )
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        status = main(["--config", str(config), *args])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return invoke
+
+
+def test_post_timeline_and_notifications(run) -> None:
+    for name in ("alice", "bob"):
+        assert run("users", "create", name)[0] == 0
+    assert run("follow", "alice", "bob@spark.test")[0] == 0
+    status, out, err = run("post", "bob", "Hello @alice and #everyone\n\nsecond line", "--cw", "hi")
+    assert status == 0, err
+    first = out.splitlines()[-1]
+    assert first.startswith("http://spark.test/users/bob/statuses/")
+    status, out, err = run("post", "bob", "a reply", "--reply-to", first, "--json")
+    assert status == 0, err
+    reply_id = out.splitlines()[-1]
+    document = json.loads("\n".join(out.splitlines()[:-1]))
+    assert document["inReplyTo"] == first and document["id"] == reply_id
+    assert run("like", "alice", first)[0] == 0
+    status, out, _ = run("boost", "alice", first)
+    assert status == 0 and out.strip().endswith("/activity")
+
+    status, out, _ = run("timeline", "alice", "--json")
+    items = json.loads(out)
+    assert [i["id"] for i in items] == [first, reply_id, first]  # the boost is newest
+    boost, reply, post = items
+    assert boost["boosted_by"] == "alice@spark.test"
+    assert reply["in_reply_to"] == first
+    assert post["author"] == "bob@spark.test" and post["visibility"] == "public"
+    assert post["summary"] == "hi"
+    assert "<p>Hello" in post["content"] and 'class="u-url mention"' in post["content"]
+    assert post["published"].endswith("Z")
+    assert (post["likes"], post["boosts"], post["replies"]) == (1, 1, 1)
+
+    status, out, _ = run("notifications", "bob", "--json")
+    kinds = [(n["type"], n["account"]) for n in json.loads(out)]
+    assert kinds == [
+        ("reblog", "alice@spark.test"),
+        ("favourite", "alice@spark.test"),
+        ("follow", "alice@spark.test"),
+    ]
+    status, out, _ = run("notifications", "alice", "--json")
+    assert [(n["type"], n["status"]) for n in json.loads(out)] == [("mention", first)]
+
+    status, out, _ = run("timeline", "alice", "--kind", "mentions", "--json")
+    assert [i["id"] for i in json.loads(out)] == [first]
+    status, out, _ = run("timeline", "alice", "--kind", "local", "--limit", "1", "--json")
+    assert [i["id"] for i in json.loads(out)] == [reply_id]
+
+    assert run("edit", "bob", first, "Hello again")[0] == 0
+    status, out, _ = run("timeline", "bob", "--json")
+    edited = next(i for i in json.loads(out) if i["id"] == first)
+    assert "Hello again" in edited["content"] and edited["edited"]
+    assert run("unboost", "alice", first)[0] == 0
+    assert run("unlike", "alice", first)[0] == 0
+    assert run("delete", "bob", first)[0] == 0
+    status, out, _ = run("timeline", "alice", "--json")
+    assert [i["id"] for i in json.loads(out)] == [reply_id]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("post", "alice", ""), "a post needs some text"),
+        (("post", "alice", "x" * 501), "at most 500 characters"),
+        (("delete", "alice", "http://spark.test/users/alice/statuses/1"), "has no post at"),
+        (("like", "alice", "http://spark.test/users/alice/statuses/1"), "no post at"),
+        (("post", "nobody", "hi"), "there is no local user 'nobody'"),
+    ],
+)
+def test_post_command_errors(run, args: tuple[str, ...], message: str) -> None:
+    assert run("users", "create", "alice")[0] == 0
+    status, _, err = run(*args)
+    assert status == 2, err
+    assert message in err and err.count("\n") == 1
