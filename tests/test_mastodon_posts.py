@@ -89,3 +89,68 @@ async def test_a_spark_post_reaches_a_mastodon_follower(spark: Spark, aiohttp_se
     assert kinds["Mention"]["href"] == peer.actor_id("bob")
     assert kinds["Hashtag"]["name"] == "#spark"
     assert 'class="u-url mention"' in note["content"]
+
+
+async def test_missing_reply_parent_is_fetched(spark: Spark, aiohttp_server) -> None:
+    peer = FakeMastodon("bob", "carol")
+    await peer.start(aiohttp_server)
+    alice = await spark.user("alice")
+    parent = peer.create_note("carol", "the start of a thread")  # served by the peer, never delivered
+    reply = peer.create_note("bob", "a reply", mentions=[alice.uri], in_reply_to=parent["object"]["id"])
+    assert (await peer.send(reply, f"{spark.base}/inbox", "bob")).status == 202
+
+    async def both() -> list[Status] | None:
+        rows = await _statuses(spark)
+        return rows if len(rows) == 2 else None
+
+    rows = {s.uri: s for s in await eventually(both, what="the reply and its fetched parent")}
+    stored_parent = rows[parent["object"]["id"]]
+    assert rows[reply["object"]["id"]].in_reply_to_id == stored_parent.id
+    assert stored_parent.replies_count == 1
+
+
+async def test_announce_of_a_remote_note_is_fetched_from_its_origin(spark: Spark, aiohttp_server) -> None:
+    peer = FakeMastodon("bob", "carol")
+    await peer.start(aiohttp_server)
+    await _follow_peer(spark, peer)
+    original = peer.create_note("carol", "worth boosting")
+    boost = peer.announce("bob", original["object"]["id"], peer.actor_id("carol"))
+    assert (await peer.send(boost, f"{spark.base}/inbox", "bob")).status == 202
+
+    async def boosted() -> list[Status] | None:
+        rows = await _statuses(spark)
+        return rows if len(rows) == 2 else None
+
+    rows = {s.uri: s for s in await eventually(boosted, what="the boosted note to be fetched")}
+    note = rows[original["object"]["id"]]
+    assert rows[boost["id"]].reblog_of_id == note.id
+    assert "worth boosting" in note.content
+    fetched = [f for f in peer.fetch_log if f.path.endswith(original["object"]["id"].rsplit("/", 1)[1])]
+    assert fetched and all(f.signed for f in fetched)
+
+
+async def test_mastodon_delete_removes_the_note(spark: Spark, aiohttp_server) -> None:
+    peer = FakeMastodon("bob")
+    await peer.start(aiohttp_server)
+    await _follow_peer(spark, peer)
+    create = peer.create_note("bob", "soon gone")
+    assert (await peer.send(create, f"{spark.base}/inbox", "bob")).status == 202
+    await eventually(lambda: _statuses(spark), what="the note to be stored")
+    delete = peer.delete_note("bob", create["object"]["id"])
+    assert (await peer.send(delete, f"{spark.base}/inbox", "bob")).status == 202
+
+    async def gone() -> bool:
+        return await _statuses(spark) == []
+
+    await eventually(gone, what="the Delete to remove the note")
+    # A replayed Create of a deleted note does not bring it back.
+    replay = dict(create, id=create["id"] + "-again")
+    assert (await peer.send(replay, f"{spark.base}/inbox", "bob")).status == 202
+    await peer.send(peer.create_note("bob", "a later note"), f"{spark.base}/inbox", "bob")
+
+    async def later_only() -> list[Status] | None:
+        rows = await _statuses(spark)
+        return rows if rows else None
+
+    assert [s.uri for s in await eventually(later_only)] != [create["object"]["id"]]
+    assert create["object"]["id"] not in [s.uri for s in await _statuses(spark)]
