@@ -14,7 +14,7 @@ from spark_fed.models import Account, Status, Visibility
 from spark_fed.models.ids import snowflake
 from spark_fed.models.types import utcnow
 from spark_fed.queries.statuses import find_status, followers_of, mentioned_accounts, tag_names
-from spark_fed.statuses import remove_status, replace_tags_and_mentions, store_status
+from spark_fed.statuses import notify_edit, remove_status, replace_tags_and_mentions, store_status
 
 from . import notes
 
@@ -87,6 +87,7 @@ async def edit(ctx: Context, author: Account, url: str, text: str) -> Status:
         await replace_tags_and_mentions(
             session, status, mentions=draft.mentioned, tags=list(draft.formatted.tags)
         )
+        await notify_edit(session, status)
         document = await note_document(ctx, session, status, author)
         parent_author = (
             await session.get(Account, status.in_reply_to_account_id)

@@ -77,6 +77,25 @@ async def replace_tags_and_mentions(
         session.add(StatusTag(status_id=status.id, tag_id=tag_id))
 
 
+async def notify_edit(session: AsyncSession, status: Status) -> None:
+    """Those here who boosted a post hear that it changed (Mastodon's `update` notification)."""
+    boosters = await session.exec(
+        select(Account)
+        .join(Status, col(Status.account_id) == col(Account.id))
+        .where(Status.reblog_of_id == status.id, col(Account.domain).is_(None))
+    )
+    for account in boosters.all():
+        if account.id != status.account_id:
+            session.add(
+                Notification(
+                    account_id=account.id,
+                    type=NotificationType.UPDATE,
+                    from_account_id=status.account_id,
+                    status_id=status.id,
+                )
+            )
+
+
 async def remove_status(session: AsyncSession, status: Status) -> None:
     """Delete a status (its boosts, likes, feed entries go with it) and keep its id as a tombstone."""
     if status.in_reply_to_id is not None:

@@ -68,6 +68,9 @@ def test_post_timeline_and_notifications(run) -> None:
     assert [i["id"] for i in json.loads(out)] == [reply_id]
 
     assert run("edit", "bob", first, "Hello again")[0] == 0
+    status, out, _ = run("notifications", "alice", "--json")
+    newest = json.loads(out)[0]
+    assert (newest["type"], newest["status"]) == ("update", first)
     status, out, _ = run("timeline", "bob", "--json")
     edited = next(i for i in json.loads(out) if i["id"] == first)
     assert "Hello again" in edited["content"] and edited["edited"]

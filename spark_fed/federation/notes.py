@@ -21,7 +21,7 @@ from ..models.ids import snowflake
 from ..models.types import utcnow
 from ..queries.accounts import find_by_uri
 from ..queries.statuses import find_status, is_tombstoned
-from ..statuses import replace_tags_and_mentions, store_status
+from ..statuses import notify_edit, replace_tags_and_mentions, store_status
 from .actors import ActorNotFound, RemoteActors
 from .documents import id_of, same_origin
 
@@ -115,6 +115,7 @@ class RemoteNotes:
             await replace_tags_and_mentions(
                 session, status, mentions=await _mentioned(session, note), tags=_hashtags(note)
             )
+            await notify_edit(session, status)
         return status
 
     async def _author(self, uri: str) -> Account:
