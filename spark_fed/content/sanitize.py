@@ -23,11 +23,14 @@ cannot do three things Mastodon does, so the work is done in three steps:
 
 from __future__ import annotations
 
+import functools
 import html as _html
 import re
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING
 
-import nh3
+if TYPE_CHECKING:
+    import nh3
 
 __all__ = [
     "ALLOWED_CLASSES",
@@ -105,36 +108,45 @@ def _link_rel(value: str | None) -> str:
     return " ".join(dict.fromkeys([*kept, *_FORCED_REL]))
 
 
-# Step 1: canonical, safe HTML that still shows what step 2 needs to see.
-_WIDE = nh3.Cleaner(
-    tags=set(ALLOWED_ELEMENTS | _HEADINGS | _SPACED | _MATH),
-    clean_content_tags=set(_REMOVE_WITH_CONTENT),
-    attributes={
-        **_ATTRIBUTES,
-        "a": {"href", "rel", "target", "class", "translate"},
-        "span": {"class", "translate"},
-        "p": {"class"},
-        "math": {"display"},
-        "annotation": {"encoding"},
-    },
-    link_rel=None,
-    url_schemes=set(_LINK_SCHEMES),
-    strip_comments=True,
-)
+@functools.cache
+def _cleaners() -> tuple[nh3.Cleaner, nh3.Cleaner]:
+    """The two nh3 cleaners (steps 1 and 3), built on first use.
 
-# Step 3: the strict allow-list.
-_STRICT = nh3.Cleaner(
-    tags=set(ALLOWED_ELEMENTS),
-    clean_content_tags=set(_REMOVE_WITH_CONTENT),
-    attributes=_ATTRIBUTES,
-    # Mastodon keeps `translate` only when it says "no" (do not machine-translate a name or a URL).
-    tag_attribute_values={"a": {"translate": {"no"}}, "span": {"translate": {"no"}}},
-    allowed_classes={tag: set(ALLOWED_CLASSES) for tag in _CLASSED},
-    attribute_filter=_filter_attribute,
-    link_rel=None,
-    url_schemes=set(_LINK_SCHEMES),
-    strip_comments=True,
-)
+    nh3 is imported here, not at start-up: a server that never receives remote HTML never pays
+    for it (DECISIONS.md, Footprint).
+    """
+    import nh3
+
+    # Step 1: canonical, safe HTML that still shows what step 2 needs to see.
+    wide = nh3.Cleaner(
+        tags=set(ALLOWED_ELEMENTS | _HEADINGS | _SPACED | _MATH),
+        clean_content_tags=set(_REMOVE_WITH_CONTENT),
+        attributes={
+            **_ATTRIBUTES,
+            "a": {"href", "rel", "target", "class", "translate"},
+            "span": {"class", "translate"},
+            "p": {"class"},
+            "math": {"display"},
+            "annotation": {"encoding"},
+        },
+        link_rel=None,
+        url_schemes=set(_LINK_SCHEMES),
+        strip_comments=True,
+    )
+    # Step 3: the strict allow-list.
+    strict = nh3.Cleaner(
+        tags=set(ALLOWED_ELEMENTS),
+        clean_content_tags=set(_REMOVE_WITH_CONTENT),
+        attributes=_ATTRIBUTES,
+        # Mastodon keeps `translate` only when it says "no" (do not machine-translate a name or a URL).
+        tag_attribute_values={"a": {"translate": {"no"}}, "span": {"translate": {"no"}}},
+        allowed_classes={tag: set(ALLOWED_CLASSES) for tag in _CLASSED},
+        attribute_filter=_filter_attribute,
+        link_rel=None,
+        url_schemes=set(_LINK_SCHEMES),
+        strip_comments=True,
+    )
+    return wide, strict
 
 
 def _escape_text(text: str) -> str:
@@ -286,10 +298,11 @@ def sanitize_html(html: str) -> str:
     """
     if not html:
         return ""
+    wide, strict = _cleaners()
     rewriter = _Rewriter()
-    rewriter.feed(_WIDE.clean(html))
+    rewriter.feed(wide.clean(html))
     rewriter.close()
-    cleaned = _STRICT.clean("".join(rewriter.out)).strip(_ASCII_WHITESPACE)
+    cleaned = strict.clean("".join(rewriter.out)).strip(_ASCII_WHITESPACE)
     return _PRE_NEWLINE.sub("\\1\n\n", cleaned)
 
 

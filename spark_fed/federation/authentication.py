@@ -1,19 +1,22 @@
-"""Who signed an incoming request: draft-cavage or RFC 9421, verified against the actor's key."""
+"""Who signed an incoming request: draft-cavage or RFC 9421, verified against the actor's key.
+
+The RFC 9421 module is imported only when a request carries `Signature-Input` (DECISIONS.md,
+Footprint): a server whose peers all sign with draft-cavage never loads it.
+"""
+
+from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..models import Account
-from ..signatures import (
-    SignatureError,
-    parse_message_signature,
-    parse_request_signature,
-    verify,
-    verify_message_signature,
-)
+from ..signatures import SignatureError, parse_request_signature, verify
 from ..signatures.cavage import CavageSignature
-from ..signatures.rfc9421 import MessageSignature
 from .keys import ActorKey, KeyNotFound, KeyStore
+
+if TYPE_CHECKING:
+    from ..signatures.rfc9421 import MessageSignature
 
 
 class NotAuthenticated(Exception):
@@ -57,6 +60,8 @@ def _parse(
     config: Config, method: str, raw_path: str, headers: Mapping[str, str], body: bytes | None
 ) -> CavageSignature | MessageSignature:
     if "Signature-Input" in headers:
+        from ..signatures.rfc9421 import parse_message_signature
+
         # Behind a TLS proxy the URL the app sees is not the one that was signed: rebuild it.
         target_uri = f"{config.base_url}{raw_path}"
         return parse_message_signature(method, target_uri, headers, body)
@@ -67,10 +72,12 @@ def _parse(
 
 def _verifies(sig: CavageSignature | MessageSignature, key: ActorKey) -> bool:
     try:
-        if isinstance(sig, MessageSignature):
-            verify_message_signature(sig, key.public_key)
-        else:
+        if isinstance(sig, CavageSignature):
             verify(sig, key.public_key)
+        else:
+            from ..signatures.rfc9421 import verify_message_signature
+
+            verify_message_signature(sig, key.public_key)
     except SignatureError:
         return False
     return True

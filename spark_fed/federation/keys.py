@@ -6,13 +6,15 @@ remembered), a hundred requests with one new keyId make one fetch (single
 flight), and every table is bounded.
 """
 
+from __future__ import annotations
+
 import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag
 
-from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from sqlmodel import select
 
 from ..activitystreams import ACTOR_TYPES, as_list
@@ -20,6 +22,9 @@ from ..keys import load_public_key
 from ..models import Account
 from .actors import ActorNotFound, RemoteActors
 from .documents import id_of, same_origin
+
+if TYPE_CHECKING:  # cryptography is imported when a key is first loaded (spark_fed.keys)
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 CACHE_SIZE = 2048
 CACHE_SECONDS = 300.0

@@ -4,15 +4,19 @@ GoToSocial, bovine and authorized-fetch Mastodon refuse unsigned GETs, so
 fetches are signed too, by the instance actor unless a user is involved.
 """
 
-from collections import OrderedDict
+from __future__ import annotations
 
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 from ..http.client import HttpClient, Response, wire_url
 from ..keys import load_private_key
 from ..models import Account
 from ..signatures import sign_headers
 from .documents import AS2_ACCEPT
+
+if TYPE_CHECKING:  # cryptography is imported when a key is first loaded (spark_fed.keys)
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 ACTIVITY_CONTENT_TYPE = "application/activity+json"
 _KEY_CACHE_SIZE = 256

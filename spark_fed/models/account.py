@@ -19,12 +19,16 @@ INSTANCE_ACTOR_USERNAME = "instance.actor"
 class Account(SQLModel, table=True):
     __tablename__ = "accounts"
     __table_args__ = (
+        # Unique among local accounts only (`WHERE domain IS NULL`) on both databases; migration
+        # 0001 creates it so. `postgresql_where` is not repeated here: any `postgresql_*` argument
+        # makes SQLAlchemy import its whole PostgreSQL dialect and drivers (~2 MiB) in every
+        # process, SQLite servers included (DECISIONS.md, Footprint). The schema is built by the
+        # migrations only, never from these models, and autogenerate does not compare predicates.
         Index(
             "uq_accounts_local_username",
             func.lower(text("username")),
             unique=True,
             sqlite_where=text("domain IS NULL"),
-            postgresql_where=text("domain IS NULL"),
         ),
         Index("ix_accounts_handle", func.lower(text("username")), func.lower(text("domain"))),
         Index("ix_accounts_public_key_id", "public_key_id"),

@@ -3,7 +3,13 @@
 Pure functions over method, path or URL, headers and body: no web framework, database or network,
 so the inbox can parse first, resolve the key asynchronously (with its cache and one refetch),
 then verify. See `cavage` and `rfc9421` for the flow.
+
+`rfc9421` (with `http-message-signatures` and `http_sf` behind it) is imported on first use of one
+of its names: most peers still sign with draft-cavage, and a server that never sees an RFC 9421
+request does not carry those libraries (DECISIONS.md, Footprint).
 """
+
+from typing import TYPE_CHECKING, Any
 
 from .cavage import (
     CavageSignature,
@@ -25,16 +31,42 @@ from .digest import (
     sha256_digest_header,
 )
 from .errors import MalformedContentDigest, MalformedSignature, SignatureError
-from .rfc9421 import (
-    MessageSignature,
-    algorithm_for,
-    check_message_policy,
-    parse_message_signature,
-    read_message_signature,
-    sign_message,
-    verify_message_request,
-    verify_message_signature,
+
+if TYPE_CHECKING:
+    from .rfc9421 import (
+        MessageSignature,
+        algorithm_for,
+        check_message_policy,
+        parse_message_signature,
+        read_message_signature,
+        sign_message,
+        verify_message_request,
+        verify_message_signature,
+    )
+
+_RFC9421_NAMES = frozenset(
+    {
+        "MessageSignature",
+        "algorithm_for",
+        "check_message_policy",
+        "parse_message_signature",
+        "read_message_signature",
+        "sign_message",
+        "verify_message_request",
+        "verify_message_signature",
+    }
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RFC9421_NAMES:
+        from . import rfc9421
+
+        value = getattr(rfc9421, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CavageSignature",

@@ -9,30 +9,36 @@ and never blocks on the network inside this module:
 
 `read_signature` and `signature_matches` are the layer below the policy: they build the signing
 string and check the signature, nothing else, which is what the draft's own test vectors exercise.
+
+`cryptography` is imported by the functions that sign and verify: a key object reaching them means
+it is loaded already, and parsing a signature (which may fail before any key is needed) does not
+need it (DECISIONS.md, Footprint).
 """
+
+from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formatdate
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 from ._common import HeaderItems, check_time_window, header_map, parse_http_date, unix_now
 from .digest import check_digest, sha256_digest_header
 from .errors import MalformedSignature, SignatureError
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+    from cryptography.hazmat.primitives.hashes import SHA256
+
 REQUEST_TARGET = "(request-target)"
 SUPPORTED_ALGORITHMS = ("rsa-sha256", "hs2019")
-_PKCS1 = padding.PKCS1v15()
-_SHA256 = hashes.SHA256()
 
 # Mastodon's SignatureParser: `key=value` pairs, value a token or a quoted string, separated by
 # commas with optional whitespace (draft-cavage-12 §4, RFC 7230 §3.2.6).
@@ -236,10 +242,22 @@ def parse_request_signature(
     return sig
 
 
+@functools.cache
+def _pkcs1_sha256() -> tuple[PKCS1v15, SHA256]:
+    """RSA's padding and hash, made once (on the first RSA signature, not at import)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    return padding.PKCS1v15(), hashes.SHA256()
+
+
 def _verifies(public_key: PublicKeyTypes, signature: bytes, data: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
     try:
         if isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(signature, data, _PKCS1, _SHA256)
+            public_key.verify(signature, data, *_pkcs1_sha256())
         elif isinstance(public_key, ed25519.Ed25519PublicKey):
             public_key.verify(signature, data)
         else:
@@ -295,8 +313,10 @@ def _host_of(url_netloc: str, scheme: str) -> str:
 
 def sign_bytes(private_key: PrivateKeyTypes, data: bytes) -> bytes:
     """Sign with the key's own algorithm: RSA PKCS#1 v1.5 SHA-256, or Ed25519."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
     if isinstance(private_key, rsa.RSAPrivateKey):
-        return private_key.sign(data, _PKCS1, _SHA256)
+        return private_key.sign(data, *_pkcs1_sha256())
     if isinstance(private_key, ed25519.Ed25519PrivateKey):
         return private_key.sign(data)
     raise TypeError(f"Unsupported key type {type(private_key).__name__}: only RSA and Ed25519")
@@ -318,6 +338,8 @@ def sign_headers(
     (content-type/accept only when present in `headers`). `body` must be the exact bytes sent.
     A Host or Date already in `headers` is kept and signed as is.
     """
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     given = header_map(headers)

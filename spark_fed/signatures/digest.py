@@ -10,8 +10,6 @@ import base64
 import binascii
 import hashlib
 
-import http_sf
-
 from .errors import MalformedContentDigest, SignatureError
 
 SHA256_SIZE = 32
@@ -75,6 +73,8 @@ def _reject_duplicate(key: str, context: str) -> None:
 
 def parse_content_digest(header_value: str) -> dict[str, object]:
     """The `Content-Digest` dictionary as {algorithm: bare value}; MalformedContentDigest if unparsable."""
+    import http_sf  # only RFC 9421 requests carry Content-Digest: not imported at start-up
+
     try:
         parsed = http_sf.parse(
             header_value.encode("ascii"), tltype="dictionary", on_duplicate_key=_reject_duplicate
