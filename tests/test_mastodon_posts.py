@@ -3,7 +3,7 @@
 from sqlmodel import select
 
 from outbox import actions, posts
-from spark_fed.models import Notification, Status
+from spark_fed.models import Follow, FollowState, Notification, Status
 
 from .conftest import Spark, eventually
 from .peers import FakeMastodon
@@ -15,13 +15,15 @@ async def _statuses(spark: Spark) -> list[Status]:
 
 
 async def _follow_peer(spark: Spark, peer: FakeMastodon) -> None:
+    """alice follows bob, and both sides know it (Spark only keeps notes of accounts it follows)."""
     alice = await spark.user("alice")
     await actions.follow(spark.ctx, alice, f"bob@{peer.domain}")
-    await peer.wait_until(lambda: spark_follower(peer, alice.uri))
 
+    async def accepted_here() -> bool:
+        async with spark.db.read() as session:
+            return (await session.exec(select(Follow.state))).first() == FollowState.ACCEPTED
 
-def spark_follower(peer: FakeMastodon, actor: str) -> bool:
-    return actor in peer.accounts["bob"].followers
+    await eventually(accepted_here, what="Mastodon's Accept to be processed")
 
 
 async def test_a_followed_mastodon_users_note_is_stored_and_sanitised(spark: Spark, aiohttp_server) -> None:
