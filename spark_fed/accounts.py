@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from .db import Database
 from .errors import UsageError
 from .keys import generate_private_key_pem, public_pem_for
-from .models import INSTANCE_ACTOR_USERNAME, Account
-from .queries.accounts import find_instance_actor, find_local_user
+from .models import INSTANCE_ACTOR_USERNAME, Account, User
+from .queries.accounts import find_instance_actor, find_local_user, find_user_by_email
 from .text import plain_to_html
 from .urls import Urls
 from .usernames import check_username
@@ -22,8 +22,12 @@ async def create_local_user(
     display_name: str = "",
     bio: str = "",
     locked: bool = False,
+    email: str | None = None,
+    password_hash: str | None = None,
 ) -> Account:
+    """PASSWORD_HASH comes from `passwords.hash_password`, hashed before any transaction opens."""
     check_username(username)
+    email = check_email(email) if email else None
     # RSA generation takes tens of milliseconds: keep it off the event loop.
     private_pem = await asyncio.to_thread(generate_private_key_pem)
     account = Account(
@@ -47,10 +51,32 @@ async def create_local_user(
         async with db.write() as session:
             if await find_local_user(session, username) is not None:
                 raise UsageError(f"username {username!r} is taken")
+            if email and await find_user_by_email(session, email) is not None:
+                raise UsageError(f"e-mail {email!r} is taken")
             session.add(account)
+            await session.flush()
+            session.add(User(account_id=account.id, email=email, password_hash=password_hash))
     except IntegrityError:
-        raise UsageError(f"username {username!r} is taken") from None
+        raise UsageError(f"username {username!r} or that e-mail is taken") from None
     return account
+
+
+async def set_password_hash(db: Database, account: Account, password_hash: str) -> None:
+    async with db.write() as session:
+        user = await session.get(User, account.id)
+        if user is None:
+            user = User(account_id=account.id)
+        user.password_hash = password_hash
+        session.add(user)
+
+
+def check_email(email: str) -> str:
+    """A plausible address (one @, a dot in the domain, no spaces); mail is not sent to check it."""
+    email = email.strip()
+    local, at, domain = email.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in email) or len(email) > 320:
+        raise UsageError(f"{email!r} is not an e-mail address")
+    return email.lower()
 
 
 async def ensure_instance_actor(db: Database, urls: Urls) -> Account:

@@ -53,11 +53,19 @@ class InstanceConfig:
 
 
 @dataclass(frozen=True)
+class AuthConfig:
+    # argon2id cost: each hash takes this much memory (KiB) and this many passes.
+    password_memory_kib: int = 65536
+    password_time_cost: int = 3
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     federation: FederationConfig = field(default_factory=FederationConfig)
     instance: InstanceConfig = field(default_factory=InstanceConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
 
     @property
     def base_url(self) -> str:
@@ -147,5 +155,7 @@ def _check_values(config: Config) -> None:
         raise ConfigError("database.url must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
     if config.instance.max_post_chars < 1:
         raise ConfigError("instance.max_post_chars must be at least 1")
+    if not 8 <= config.auth.password_memory_kib <= 4_194_304 or not 1 <= config.auth.password_time_cost <= 20:
+        raise ConfigError("auth.password_memory_kib must be 8..4194304 and auth.password_time_cost 1..20")
     if config.federation.max_body_bytes < 1024:
         raise ConfigError("federation.max_body_bytes must be at least 1024")

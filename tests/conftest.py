@@ -22,13 +22,14 @@ from sqlalchemy.engine import make_url
 
 from spark_fed.accounts import create_local_user
 from spark_fed.app import create_app
-from spark_fed.config import Config, DatabaseConfig, FederationConfig, ServerConfig
+from spark_fed.config import AuthConfig, Config, DatabaseConfig, FederationConfig, ServerConfig
 from spark_fed.context import Context
 from spark_fed.db import Database
 from spark_fed.models import Account
 from spark_fed.state import CONTEXT, DB
 
 PG_URL = os.environ.get("SPARK_TEST_DATABASE_URL")
+CHEAP_PASSWORDS = AuthConfig(password_memory_kib=64, password_time_cost=1)  # tests hash many passwords
 PG_PREFIX = "spark_t_"
 
 
@@ -75,6 +76,7 @@ def test_config(db_url: str, port: int, **federation: object) -> Config:
         server=ServerConfig(domain=f"127.0.0.1:{port}", scheme="http", host="127.0.0.1", port=port),
         database=DatabaseConfig(url=db_url),
         federation=replace(FederationConfig(), allow_private_addresses=True, **federation),
+        auth=CHEAP_PASSWORDS,
     )
 
 

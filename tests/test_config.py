@@ -32,6 +32,7 @@ def test_example_config_is_valid_and_documented() -> None:
         ("database", config.database),
         ("federation", config.federation),
         ("instance", config.instance),
+        ("auth", config.auth),
     ):
         assert f"[{section}]" in text
         for key in type(fields).__dataclass_fields__:

@@ -18,14 +18,16 @@ from typing import Any
 import outbox.actions as actions
 
 from .. import __version__
-from ..accounts import create_local_user
+from ..accounts import create_local_user, set_password_hash
 from ..config import Config, load_config
 from ..context import Context, open_context
 from ..errors import ConfigError, UsageError
 from ..federation.actors import ActorNotFound
 from ..models import Account, FollowState
+from ..passwords import WeakPassword, hash_password
 from ..queries.accounts import find_local_user, list_local_users
 from ..queries.follows import FOLLOWERS, FOLLOWING, Direction, list_follows
+from ..tokens import DEFAULT_SCOPES, create_token, parse_scopes
 from ..usernames import check_username
 from .posts import add_commands as add_post_commands
 
@@ -55,7 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name", default="")
     create.add_argument("--bio", default="")
     create.add_argument("--locked", action="store_true", help="review follow requests by hand")
+    create.add_argument("--email", help="for signing in (with the username or it)")
+    create.add_argument("--password-stdin", action="store_true", help="read a password from standard input")
     create.set_defaults(run=cmd_users_create)
+    password = users.add_parser("set-password", help="set NAME's password, read from standard input")
+    password.add_argument("name")
+    password.set_defaults(run=cmd_users_set_password)
+    tokens = commands.add_parser("tokens", help="API tokens").add_subparsers(
+        dest="tokens_command", required=True
+    )
+    token = tokens.add_parser("create", help="create an API token for NAME; prints it")
+    token.add_argument("name")
+    token.add_argument(
+        "--scopes", default=DEFAULT_SCOPES, help=f"space-separated (default: {DEFAULT_SCOPES})"
+    )
+    token.set_defaults(run=cmd_tokens_create)
     listing = users.add_parser("list", help="list local accounts")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=cmd_users_list)
@@ -125,12 +141,47 @@ async def cmd_db_upgrade(config: Config, _args: argparse.Namespace) -> int:
 
 async def cmd_users_create(config: Config, args: argparse.Namespace) -> int:
     check_username(args.name)
+    password_hash = await _password_hash(config) if args.password_stdin else None
     async with open_context(config) as ctx:
         account = await create_local_user(
-            ctx.db, ctx.urls, args.name, display_name=args.display_name, bio=args.bio, locked=args.locked
+            ctx.db,
+            ctx.urls,
+            args.name,
+            display_name=args.display_name,
+            bio=args.bio,
+            locked=args.locked,
+            email=args.email,
+            password_hash=password_hash,
         )
     print(f"created @{account.username}@{config.server.domain}")
     print(account.uri)
+    return 0
+
+
+async def _password_hash(config: Config) -> str:
+    """A password from standard input (its first line), hashed; read before any database work."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        return await hash_password(config.auth, password)
+    except WeakPassword as exc:
+        raise UsageError(str(exc)) from None
+
+
+async def cmd_users_set_password(config: Config, args: argparse.Namespace) -> int:
+    async with open_context(config) as ctx:
+        account = await _local_user(ctx, args.name)
+        await set_password_hash(ctx.db, account, await _password_hash(config))
+    print(f"password set for {account.username}")
+    return 0
+
+
+async def cmd_tokens_create(config: Config, args: argparse.Namespace) -> int:
+    scopes = parse_scopes(args.scopes)
+    async with open_context(config) as ctx:
+        account = await _local_user(ctx, args.name)
+        token = await create_token(ctx.db, account, scopes)
+    print(f"token for {account.username} with scopes {' '.join(scopes)}:")
+    print(token)
     return 0
 
 

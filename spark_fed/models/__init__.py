@@ -1,6 +1,7 @@
 """The data model. Importing this package registers every table on SQLModel.metadata."""
 
 from .account import INSTANCE_ACTOR_USERNAME, Account
+from .credentials import AccessToken, OAuthApp, User
 from .follow import Follow, FollowState
 from .jobs import Delivery, HostFailure, InboxItem, JobState, QueuedJob
 from .status import (
@@ -18,6 +19,7 @@ from .status import (
 
 __all__ = [
     "INSTANCE_ACTOR_USERNAME",
+    "AccessToken",
     "Account",
     "Delivery",
     "Favourite",
@@ -30,10 +32,12 @@ __all__ = [
     "Mention",
     "Notification",
     "NotificationType",
+    "OAuthApp",
     "QueuedJob",
     "Status",
     "StatusTag",
     "Tag",
     "Tombstone",
+    "User",
     "Visibility",
 ]

@@ -4,7 +4,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..models import INSTANCE_ACTOR_USERNAME, Account
+from ..models import INSTANCE_ACTOR_USERNAME, Account, User
 from ..usernames import is_valid_username
 
 _IS_LOCAL = col(Account.domain).is_(None)
@@ -45,3 +45,7 @@ async def find_remote_by_handle(session: AsyncSession, username: str, domain: st
         func.lower(Account.username) == username.lower(), func.lower(Account.domain) == domain.lower()
     )
     return (await session.exec(query)).first()
+
+
+async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
+    return (await session.exec(select(User).where(User.email == email.strip().lower()))).first()

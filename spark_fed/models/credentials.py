@@ -1,0 +1,53 @@
+"""What lets a person or an app act as a local account: a password, OAuth apps and tokens."""
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Integer, Text
+from sqlmodel import Field, SQLModel
+
+from .types import UTCDateTime, utcnow
+
+
+class User(SQLModel, table=True):
+    """The sign-in side of a local account (its e-mail and password hash)."""
+
+    __tablename__ = "users"
+
+    account_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    )
+    email: str | None = Field(default=None, max_length=320, sa_column_kwargs={"unique": True})
+    password_hash: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class OAuthApp(SQLModel, table=True):
+    __tablename__ = "oauth_apps"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    client_secret: str = Field(max_length=64)
+    name: str = Field(max_length=255)
+    website: str | None = Field(default=None, max_length=2048)
+    redirect_uris: str = Field(sa_type=Text)  # one per line, as Mastodon stores them
+    scopes: str = Field(default="read", max_length=1024)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class AccessToken(SQLModel, table=True):
+    """A bearer token; only its SHA-256 is stored, so a leaked database leaks no usable token."""
+
+    __tablename__ = "access_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    account_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True)
+    )
+    app_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=True),
+    )
+    scopes: str = Field(max_length=1024)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
