@@ -13,8 +13,10 @@ from spark_fed.state import DB, URLS
 
 from .collections import PAGE_SIZE, collection, collection_page, read_cursor, wants_page
 from .documents import instance_actor_document, person_document
+from .images import solid_png
 
 routes = web.RouteTableDef()
+_CACHE_DAY = {"Cache-Control": "max-age=86400, public"}
 
 
 async def _local_user(request: web.Request) -> Account:
@@ -90,3 +92,15 @@ async def instance_actor(request: web.Request) -> web.Response:
     if account is None:
         raise NotFound("no instance actor")
     return activity_response(instance_actor_document(account, request.app[URLS]))
+
+
+@routes.get("/avatars/original/missing.png")
+async def missing_avatar(_request: web.Request) -> web.Response:
+    return web.Response(
+        body=solid_png(120, 120, (207, 217, 222)), content_type="image/png", headers=_CACHE_DAY
+    )
+
+
+@routes.get("/headers/original/missing.png")
+async def missing_header(_request: web.Request) -> web.Response:
+    return web.Response(body=solid_png(150, 50, (29, 155, 240)), content_type="image/png", headers=_CACHE_DAY)

@@ -13,7 +13,8 @@ from spark_fed.http.negotiation import wants_activity_json
 from spark_fed.http.responses import activity_response
 from spark_fed.models import Account, Status, Visibility
 from spark_fed.queries.accounts import find_local_user
-from spark_fed.queries.statuses import follows, is_tombstoned, mentioned_accounts
+from spark_fed.queries.statuses import is_tombstoned
+from spark_fed.queries.timelines import may_see
 from spark_fed.state import CONTEXT
 
 from . import notes
@@ -56,12 +57,8 @@ async def _check_visible(request: web.Request, status: Status, author: Account) 
     except NotAuthenticated:
         raise NotFound("no such status") from None
     async with ctx.db.read() as session:
-        mentioned = {a.id for a in await mentioned_accounts(session, status.id)}
-        allowed = reader.id == author.id or reader.id in mentioned
-        if not allowed and status.visibility == Visibility.FOLLOWERS:
-            allowed = await follows(session, reader.id, author.id)
-    if not allowed:
-        raise NotFound("no such status")
+        if not await may_see(session, reader, status):
+            raise NotFound("no such status")
 
 
 @routes.get("/users/{username}/statuses/{status_id}")

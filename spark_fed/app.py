@@ -16,6 +16,7 @@ import jinja2
 from aiohttp import web
 
 import actors.routes
+import api.routes
 import inbox.processing
 import inbox.routes
 import outbox.routes
@@ -31,7 +32,7 @@ from .queue.intake import InboxIntake
 from .state import CONFIG, CONTEXT, DB, HOST_HEALTH, INTAKE, URLS
 from .urls import Urls
 
-AREAS = (actors.routes, webfinger.routes, inbox.routes, outbox.routes)
+AREAS = (actors.routes, webfinger.routes, inbox.routes, outbox.routes, api.routes)
 TEMPLATE_PACKAGES = ("spark_fed", "actors", "outbox")
 
 

@@ -36,6 +36,12 @@ class Gone(SparkError):
     status = 410
 
 
+class UnprocessableEntity(SparkError):
+    """Well-formed but invalid input (Mastodon's 422 for validation failures)."""
+
+    status = 422
+
+
 class PayloadTooLarge(SparkError):
     status = 413
 

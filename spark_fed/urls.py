@@ -42,6 +42,14 @@ class Urls:
     def status_page(self, username: str, status_id: int) -> str:
         return f"{self.profile(username)}/{status_id}"
 
+    @property
+    def default_avatar(self) -> str:
+        return f"{self.base}/avatars/original/missing.png"
+
+    @property
+    def default_header(self) -> str:
+        return f"{self.base}/headers/original/missing.png"
+
     def tag(self, name: str) -> str:
         return f"{self.base}/tags/{quote(name)}"
 

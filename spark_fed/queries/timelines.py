@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..models import Account, FeedEntry, Mention, Notification, Status, Visibility
+from .statuses import follows
 
 
 class TimelineKind(StrEnum):
@@ -100,3 +101,22 @@ async def notifications(
         query = query.where(col(Notification.id) < max_id)
     rows = (await session.exec(query.order_by(col(Notification.id).desc()).limit(limit))).all()
     return [NotificationItem(n, s, st) for n, s, st in rows]
+
+
+async def may_see(session: AsyncSession, reader: Account | None, status: Status) -> bool:
+    """Public and unlisted: anyone; followers-only: the author, followers and those mentioned;
+    direct: the author and those mentioned."""
+    if status.visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
+        return True
+    if reader is None:
+        return False
+    if reader.id == status.account_id:
+        return True
+    mentioned = await session.exec(
+        select(Mention.account_id).where(Mention.status_id == status.id, Mention.account_id == reader.id)
+    )
+    if mentioned.first() is not None:
+        return True
+    if status.visibility == Visibility.FOLLOWERS:
+        return await follows(session, reader.id, status.account_id)
+    return False

@@ -1,0 +1,156 @@
+"""Accounts: who am I, look someone up, follow them, and how we relate."""
+
+import contextlib
+
+from aiohttp import web
+from sqlmodel import col, select
+
+from outbox import actions
+from spark_fed.errors import NotFound, UnprocessableEntity, UsageError
+from spark_fed.federation.actors import ActorNotFound
+from spark_fed.http.responses import json_response
+from spark_fed.models import Account, Follow, FollowState, Status, Visibility
+from spark_fed.state import CONTEXT
+
+from . import params
+from .auth import optional, require
+from .entities import credential_account
+from .lookup import account_or_404, api_id
+from .paging import link_header
+from .presenters import account_json, counts, statuses_json
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v1/accounts/verify_credentials")
+async def verify_credentials(request: web.Request) -> web.Response:
+    viewer = await require(request, "read:accounts")
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        return json_response(credential_account(viewer, ctx.urls, await counts(session, viewer)))
+
+
+@routes.get("/api/v1/accounts/lookup")
+async def lookup(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    handle = request.query.get("acct", "").strip().lstrip("@")
+    if not handle:
+        raise NotFound("Record not found")
+    if "@" not in handle:
+        handle = f"{handle}@{ctx.urls.domain}"
+    try:
+        account = await ctx.actors.by_handle_or_url(handle)
+    except (ActorNotFound, UsageError):
+        raise NotFound("Record not found") from None
+    async with ctx.db.read() as session:
+        return json_response(await account_json(session, account, ctx.urls))
+
+
+@routes.get("/api/v1/accounts/relationships")
+async def relationships(request: web.Request) -> web.Response:
+    viewer = await require(request, "read:follows")
+    ctx = request.app[CONTEXT]
+    wanted = [int(i) for i in params.ids(request, "id") if i.isdigit()][:40]
+    async with ctx.db.read() as session:
+        rows = (
+            await session.exec(
+                select(Follow).where(
+                    ((Follow.follower_id == viewer.id) & col(Follow.followee_id).in_(wanted))
+                    | ((Follow.followee_id == viewer.id) & col(Follow.follower_id).in_(wanted))
+                )
+            )
+        ).all()
+    result = []
+    for other in wanted:
+        out = next((f for f in rows if f.follower_id == viewer.id and f.followee_id == other), None)
+        back = next((f for f in rows if f.followee_id == viewer.id and f.follower_id == other), None)
+        result.append(_relationship(other, out, back))
+    return json_response(result)
+
+
+def _relationship(other: int, out: Follow | None, back: Follow | None) -> dict:
+    following = out is not None and out.state == FollowState.ACCEPTED
+    return {
+        "id": str(other),
+        "following": following,
+        "showing_reblogs": following,
+        "notifying": False,
+        "languages": None,
+        "followed_by": back is not None and back.state == FollowState.ACCEPTED,
+        "blocking": False,
+        "blocked_by": False,
+        "muting": False,
+        "muting_notifications": False,
+        "requested": out is not None and out.state == FollowState.PENDING,
+        "requested_by": back is not None and back.state == FollowState.PENDING,
+        "domain_blocking": False,
+        "endorsed": False,
+        "note": "",
+    }
+
+
+@routes.get("/api/v1/accounts/{id}")
+async def show(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        account = await account_or_404(session, api_id(request))
+        return json_response(await account_json(session, account, ctx.urls))
+
+
+@routes.get("/api/v1/accounts/{id}/statuses")
+async def account_statuses(request: web.Request) -> web.Response:
+    viewer = await optional(request, "read:statuses")
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        account = await account_or_404(session, api_id(request))
+        query = select(Status).where(
+            Status.account_id == account.id,
+            col(Status.visibility).in_([Visibility.PUBLIC, Visibility.UNLISTED]),
+        )
+        max_id = params.cursor(request, "max_id")
+        if max_id is not None:
+            query = query.where(col(Status.id) < max_id)
+        rows = list(
+            (await session.exec(query.order_by(col(Status.id).desc()).limit(params.limit(request)))).all()
+        )
+        entities = await statuses_json(session, rows, viewer, ctx.urls)
+    return json_response(entities, headers=link_header(request, [r.id for r in rows]))
+
+
+async def _relationship_with(request: web.Request, viewer: Account, other: Account) -> web.Response:
+    async with request.app[CONTEXT].db.read() as session:
+        out = (
+            await session.exec(
+                select(Follow).where(Follow.follower_id == viewer.id, Follow.followee_id == other.id)
+            )
+        ).first()
+        back = (
+            await session.exec(
+                select(Follow).where(Follow.follower_id == other.id, Follow.followee_id == viewer.id)
+            )
+        ).first()
+    return json_response(_relationship(other.id, out, back))
+
+
+@routes.post("/api/v1/accounts/{id}/follow")
+async def follow(request: web.Request) -> web.Response:
+    viewer = await require(request, "write:follows")
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        other = await account_or_404(session, api_id(request))
+    try:
+        await actions.follow(ctx, viewer, other.uri)
+    except UsageError as exc:
+        raise UnprocessableEntity(str(exc)) from None
+    return await _relationship_with(request, viewer, other)
+
+
+@routes.post("/api/v1/accounts/{id}/unfollow")
+async def unfollow(request: web.Request) -> web.Response:
+    viewer = await require(request, "write:follows")
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        other = await account_or_404(session, api_id(request))
+    with contextlib.suppress(UsageError):  # not following: Mastodon answers all the same
+        await actions.unfollow(ctx, viewer, other.uri)
+    return await _relationship_with(request, viewer, other)

@@ -1,0 +1,111 @@
+"""The instance endpoints clients read before anything else."""
+
+from aiohttp import web
+
+import spark_fed
+from spark_fed.http.responses import json_response
+from spark_fed.queries.accounts import count_local_users
+from spark_fed.queries.statuses import count_local_posts
+from spark_fed.state import CONTEXT
+
+from .auth import require
+
+routes = web.RouteTableDef()
+
+# Clients parse the leading x.y.z to decide what they may call (Mastodon.py refuses some
+# features below 4.x); "compatible" is how other servers say what they are.
+API_VERSION = f"4.3.0 (compatible; Spark {spark_fed.__version__})"
+
+
+def _limits(max_chars: int) -> dict:
+    return {
+        "statuses": {
+            "max_characters": max_chars,
+            "max_media_attachments": 0,
+            "characters_reserved_per_url": 23,
+        },
+        "media_attachments": {"supported_mime_types": [], "image_size_limit": 0, "video_size_limit": 0},
+        "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
+        "accounts": {"max_featured_tags": 0},
+    }
+
+
+@routes.get("/api/v1/instance")
+@routes.get("/api/v1/instance/")
+async def instance_v1(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    config = ctx.config
+    async with ctx.db.read() as session:
+        users = await count_local_users(session)
+        posts = await count_local_posts(session)
+    return json_response(
+        {
+            "uri": config.server.domain,
+            "title": config.instance.title,
+            "short_description": config.instance.description,
+            "description": config.instance.description,
+            "email": config.instance.contact_email,
+            "version": API_VERSION,
+            "urls": {"streaming_api": ""},
+            "stats": {"user_count": users, "status_count": posts, "domain_count": 0},
+            "thumbnail": None,
+            "languages": ["en"],
+            "registrations": config.instance.registrations == "open",
+            "approval_required": config.instance.registrations == "approval",
+            "invites_enabled": False,
+            "configuration": _limits(config.instance.max_post_chars),
+            "contact_account": None,
+            "rules": [],
+        }
+    )
+
+
+@routes.get("/api/v2/instance")
+@routes.get("/api/v2/instance/")
+async def instance_v2(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    config = ctx.config
+    async with ctx.db.read() as session:
+        users = await count_local_users(session)
+    configuration = _limits(config.instance.max_post_chars)
+    configuration["urls"] = {"streaming": None}
+    configuration["accounts"]["max_pinned_statuses"] = 0
+    return json_response(
+        {
+            "domain": config.server.domain,
+            "title": config.instance.title,
+            "version": API_VERSION,
+            "source_url": "",
+            "description": config.instance.description,
+            "usage": {"users": {"active_month": users}},
+            "thumbnail": {"url": ctx.urls.default_header},
+            "languages": ["en"],
+            "configuration": configuration,
+            "registrations": {
+                "enabled": config.instance.registrations == "open",
+                "approval_required": config.instance.registrations == "approval",
+                "message": None,
+            },
+            "contact": {"email": config.instance.contact_email, "account": None},
+            "rules": [],
+        }
+    )
+
+
+@routes.get("/api/v1/custom_emojis")
+async def custom_emojis(_request: web.Request) -> web.Response:
+    return json_response([])
+
+
+@routes.get("/api/v1/preferences")
+async def preferences(request: web.Request) -> web.Response:
+    await require(request, "read:accounts")
+    return json_response(
+        {
+            "posting:default:visibility": "public",
+            "posting:default:sensitive": False,
+            "posting:default:language": None,
+            "reading:expand:media": "default",
+            "reading:expand:spoilers": False,
+        }
+    )

@@ -1,0 +1,86 @@
+"""Reading request parameters the way Mastodon clients send them.
+
+Mastodon.py sends forms, toot sends JSON, browsers send query strings;
+booleans arrive as 1/0, true/false or JSON booleans, lists as `id[]=` or `id=`.
+"""
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from spark_fed.errors import BadRequest, UnprocessableEntity
+
+TRUE = frozenset({"1", "true", "t", "on", "yes"})
+FALSE = frozenset({"0", "false", "f", "off", "no", ""})
+
+
+async def body(request: web.Request) -> dict[str, Any]:
+    """The form or JSON body as one dict; repeated form keys (`a[]`) become lists under `a`."""
+    if request.method in ("GET", "HEAD", "DELETE") and not request.can_read_body:
+        return {}
+    if request.content_type == "application/json":
+        try:
+            data = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("the body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise BadRequest("the body must be a JSON object")
+        return data
+    form = await request.post()
+    result: dict[str, Any] = {}
+    for key in form:
+        values = form.getall(key)
+        if key.endswith("[]"):
+            result[key[:-2]] = [str(v) for v in values]
+        else:
+            result[key] = str(values[-1])
+    return result
+
+
+def flag(value: Any, name: str, default: bool = False) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise UnprocessableEntity(f"Validation failed: {name} must be a boolean")
+
+
+def text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise UnprocessableEntity("Validation failed: expected text")
+    return str(value)
+
+
+def ids(request: web.Request, name: str) -> list[str]:
+    """`id[]=1&id[]=2` or `id=1&id=2` (both are sent)."""
+    return [*request.query.getall(f"{name}[]", []), *request.query.getall(name, [])]
+
+
+def limit(request: web.Request, default: int = 20, most: int = 40) -> int:
+    raw = request.query.get("limit")
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise BadRequest("limit must be a number")
+    return max(1, min(int(raw), most))
+
+
+def cursor(request: web.Request, name: str) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 19:
+        raise BadRequest(f"{name} must be an id")
+    return int(raw)
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)

@@ -1,0 +1,67 @@
+"""Rows to entities, a page at a time, for one viewer."""
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from spark_fed.models import Account, Status
+from spark_fed.queries.views import (
+    account_counts,
+    accounts_by_id,
+    favourited_by,
+    mentions_of,
+    reblogged_by,
+    tags_of,
+)
+from spark_fed.urls import Urls
+
+from .entities import Counts, StatusView, account_entity, status_entity
+
+
+async def account_json(session: AsyncSession, account: Account, urls: Urls) -> dict[str, Any]:
+    followers, following, statuses, last = await account_counts(session, account.id)
+    return account_entity(account, urls, Counts(followers, following, statuses, last))
+
+
+async def counts(session: AsyncSession, account: Account) -> Counts:
+    return Counts(*await account_counts(session, account.id))
+
+
+async def statuses_json(
+    session: AsyncSession, rows: list[Status], viewer: Account | None, urls: Urls
+) -> list[dict[str, Any]]:
+    """Status entities for ROWS (boosts carry the boosted note), in a handful of queries."""
+    originals = {
+        s.id: s
+        for s in [await session.get(Status, r.reblog_of_id) for r in rows if r.reblog_of_id is not None]
+        if s is not None
+    }
+    every = [*rows, *originals.values()]
+    ids = [s.id for s in every]
+    accounts = await accounts_by_id(session, {s.account_id for s in every})
+    mentions = await mentions_of(session, ids)
+    tags = await tags_of(session, ids)
+    liked = await favourited_by(session, viewer.id, ids) if viewer else set()
+    boosted = await reblogged_by(session, viewer.id, ids) if viewer else set()
+
+    def view(status: Status) -> StatusView:
+        return StatusView(
+            status=status,
+            author=accounts[status.account_id],
+            mentions=mentions.get(status.id, []),
+            tags=tags.get(status.id, []),
+            favourited=status.id in liked,
+            reblogged=status.id in boosted,
+        )
+
+    result = []
+    for row in rows:
+        if row.reblog_of_id is not None:
+            original = originals.get(row.reblog_of_id)
+            if original is None:
+                continue
+            outer = view(row)
+            result.append(status_entity(StatusView(**{**outer.__dict__, "reblog": view(original)}), urls))
+        else:
+            result.append(status_entity(view(row), urls))
+    return result

@@ -1,0 +1,163 @@
+"""Statuses: post, read, edit, delete, thread context, favourite and reblog; all through outbox."""
+
+from aiohttp import web
+from sqlmodel import col, select
+
+from outbox import interactions, posts
+from spark_fed.errors import UnprocessableEntity, UsageError
+from spark_fed.http.responses import json_response
+from spark_fed.models import Status, Visibility
+from spark_fed.queries.timelines import may_see
+from spark_fed.state import CONTEXT
+
+from . import params
+from .auth import optional, require
+from .lookup import api_id, status_or_404
+from .presenters import statuses_json
+
+routes = web.RouteTableDef()
+
+FROM_API_VISIBILITY = {"private": Visibility.FOLLOWERS}
+
+
+async def _one(request: web.Request, status: Status, viewer) -> web.Response:
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        refreshed = await session.get(Status, status.id)
+        [entity] = await statuses_json(session, [refreshed or status], viewer, ctx.urls)
+    return json_response(entity)
+
+
+@routes.post("/api/v1/statuses")
+async def create(request: web.Request) -> web.Response:
+    viewer = await require(request, "write:statuses")
+    ctx = request.app[CONTEXT]
+    data = await params.body(request)
+    text = params.text(data.get("status"))
+    if not text:
+        raise UnprocessableEntity("Validation failed: Text can't be blank")
+    visibility = data.get("visibility") or Visibility.PUBLIC
+    visibility = FROM_API_VISIBILITY.get(visibility, visibility)
+    reply_to = None
+    if data.get("in_reply_to_id"):
+        async with ctx.db.read() as session:
+            parent = await status_or_404(session, _int(data["in_reply_to_id"]), viewer)
+        reply_to = parent.uri
+    spoiler = params.text(data.get("spoiler_text")) or None
+    try:
+        status = await posts.post(
+            ctx,
+            viewer,
+            text,
+            visibility=visibility,
+            reply_to=reply_to,
+            cw=spoiler,
+            language=params.text(data.get("language")),
+        )
+    except UsageError as exc:
+        raise UnprocessableEntity(f"Validation failed: {exc}") from None
+    return await _one(request, status, viewer)
+
+
+@routes.get("/api/v1/statuses/{id}")
+async def show(request: web.Request) -> web.Response:
+    viewer = await optional(request, "read:statuses")
+    async with request.app[CONTEXT].db.read() as session:
+        status = await status_or_404(session, api_id(request), viewer)
+    return await _one(request, status, viewer)
+
+
+@routes.put("/api/v1/statuses/{id}")
+async def edit(request: web.Request) -> web.Response:
+    viewer = await require(request, "write:statuses")
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        status = await status_or_404(session, api_id(request), viewer)
+    text = params.text((await params.body(request)).get("status"))
+    if not text:
+        raise UnprocessableEntity("Validation failed: Text can't be blank")
+    try:
+        status = await posts.edit(ctx, viewer, status.uri, text)
+    except UsageError as exc:
+        raise UnprocessableEntity(f"Validation failed: {exc}") from None
+    return await _one(request, status, viewer)
+
+
+@routes.delete("/api/v1/statuses/{id}")
+async def delete(request: web.Request) -> web.Response:
+    viewer = await require(request, "write:statuses")
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        status = await status_or_404(session, api_id(request), viewer)
+        [entity] = await statuses_json(session, [status], viewer, ctx.urls)
+    try:
+        await posts.delete(ctx, viewer, status.uri)
+    except UsageError:
+        raise UnprocessableEntity("Validation failed: not your status") from None
+    entity["text"] = status.text or ""
+    return json_response(entity)
+
+
+@routes.get("/api/v1/statuses/{id}/context")
+async def context(request: web.Request) -> web.Response:
+    """Ancestors up the reply chain (bounded), descendants below (breadth-first, bounded)."""
+    viewer = await optional(request, "read:statuses")
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        status = await status_or_404(session, api_id(request), viewer)
+        ancestors: list[Status] = []
+        cursor = status
+        while cursor.in_reply_to_id and len(ancestors) < 40:
+            parent = await session.get(Status, cursor.in_reply_to_id)
+            if parent is None:
+                break
+            ancestors.insert(0, parent)
+            cursor = parent
+        descendants: list[Status] = []
+        frontier = [status.id]
+        while frontier and len(descendants) < 200:
+            rows = list(
+                await session.exec(
+                    select(Status).where(col(Status.in_reply_to_id).in_(frontier)).order_by(Status.id)
+                )
+            )
+            descendants += rows
+            frontier = [r.id for r in rows]
+        visible_ancestors = [s for s in ancestors if await may_see(session, viewer, s)]
+        visible_descendants = [s for s in descendants if await may_see(session, viewer, s)]
+        return json_response(
+            {
+                "ancestors": await statuses_json(session, visible_ancestors, viewer, ctx.urls),
+                "descendants": await statuses_json(session, visible_descendants, viewer, ctx.urls),
+            }
+        )
+
+
+def _interaction(action, scope: str):
+    async def handler(request: web.Request) -> web.Response:
+        viewer = await require(request, scope)
+        ctx = request.app[CONTEXT]
+        async with ctx.db.read() as session:
+            status = await status_or_404(session, api_id(request), viewer)
+        try:
+            await action(ctx, viewer, status.uri)
+        except UsageError as exc:
+            if action in (interactions.unlike, interactions.unboost):
+                return await _one(request, status, viewer)  # undoing what is not there is fine
+            raise UnprocessableEntity(f"Validation failed: {exc}") from None
+        return await _one(request, status, viewer)
+
+    return handler
+
+
+routes.post("/api/v1/statuses/{id}/favourite")(_interaction(interactions.like, "write:favourites"))
+routes.post("/api/v1/statuses/{id}/unfavourite")(_interaction(interactions.unlike, "write:favourites"))
+routes.post("/api/v1/statuses/{id}/reblog")(_interaction(interactions.boost, "write:statuses"))
+routes.post("/api/v1/statuses/{id}/unreblog")(_interaction(interactions.unboost, "write:statuses"))
+
+
+def _int(value: object) -> int:
+    text = str(value)
+    if not text.isdigit() or len(text) > 19:
+        raise UnprocessableEntity("Validation failed: not an id")
+    return int(text)

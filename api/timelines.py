@@ -1,0 +1,66 @@
+"""Timelines and notifications, paged by id with a Link header."""
+
+from aiohttp import web
+
+from spark_fed.http.responses import json_response
+from spark_fed.queries.timelines import TimelineKind, notifications, timeline
+from spark_fed.state import CONTEXT
+
+from . import params
+from .auth import optional, require
+from .entities import notification_entity
+from .paging import link_header
+from .presenters import statuses_json
+
+routes = web.RouteTableDef()
+
+
+async def _page(request: web.Request, viewer, kind: TimelineKind) -> web.Response:
+    ctx = request.app[CONTEXT]
+    limit = params.limit(request)
+    max_id = params.cursor(request, "max_id")
+    async with ctx.db.read() as session:
+        items = await timeline(session, viewer, kind, limit=limit, max_id=max_id)
+        min_id = params.cursor(request, "min_id") or params.cursor(request, "since_id")
+        rows = [i.status for i in items if min_id is None or i.status.id > min_id]
+        entities = await statuses_json(session, rows, viewer, ctx.urls)
+    return json_response(entities, headers=link_header(request, [r.id for r in rows]))
+
+
+@routes.get("/api/v1/timelines/home")
+async def home(request: web.Request) -> web.Response:
+    return await _page(request, await require(request, "read:statuses"), TimelineKind.HOME)
+
+
+@routes.get("/api/v1/timelines/public")
+async def public(request: web.Request) -> web.Response:
+    viewer = await optional(request, "read:statuses")
+    local = params.flag(request.query.get("local"), "local")
+    return await _page(request, viewer, TimelineKind.LOCAL if local else TimelineKind.FEDERATED)
+
+
+@routes.get("/api/v1/notifications")
+async def notification_list(request: web.Request) -> web.Response:
+    viewer = await require(request, "read:notifications")
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        items = await notifications(
+            session, viewer, limit=params.limit(request, 15, 30), max_id=params.cursor(request, "max_id")
+        )
+        statuses = [i.status for i in items if i.status is not None]
+        by_id = {
+            s.id: e
+            for s, e in zip(statuses, await statuses_json(session, statuses, viewer, ctx.urls), strict=False)
+        }
+        entities = [
+            notification_entity(
+                i.notification.id,
+                i.notification.type,
+                i.notification.created_at,
+                i.sender,
+                by_id.get(i.status.id) if i.status else None,
+                ctx.urls,
+            )
+            for i in items
+        ]
+    return json_response(entities, headers=link_header(request, [i.notification.id for i in items]))
