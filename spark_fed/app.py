@@ -16,6 +16,8 @@ import jinja2
 from aiohttp import web
 
 import actors.routes
+import api.cors
+import api.oauth
 import api.routes
 import inbox.processing
 import inbox.routes
@@ -32,8 +34,8 @@ from .queue.intake import InboxIntake
 from .state import CONFIG, CONTEXT, DB, HOST_HEALTH, INTAKE, URLS
 from .urls import Urls
 
-AREAS = (actors.routes, webfinger.routes, inbox.routes, outbox.routes, api.routes)
-TEMPLATE_PACKAGES = ("spark_fed", "actors", "outbox")
+AREAS = (actors.routes, webfinger.routes, inbox.routes, outbox.routes, api.oauth, api.routes)
+TEMPLATE_PACKAGES = ("spark_fed", "actors", "outbox", "api")
 
 
 @dataclass
@@ -70,7 +72,10 @@ def build_workers(ctx: Context) -> Workers:
 
 
 def create_app(config: Config, *, migrate: bool = True) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=config.federation.max_body_bytes)
+    app = web.Application(
+        middlewares=[api.cors.cors_middleware, error_middleware],
+        client_max_size=config.federation.max_body_bytes,
+    )
     app[CONFIG] = config
     app[URLS] = Urls(config)
     aiohttp_jinja2.setup(

@@ -51,7 +51,7 @@ def allows(granted: list[str], needed: str) -> bool:
     return "follow" in granted and needed in FOLLOW_IMPLIES
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -60,7 +60,7 @@ async def create_token(
 ) -> str:
     token = secrets.token_urlsafe(32)
     async with db.write() as session:
-        session.add(AccessToken(token_hash=_digest(token), account_id=account.id if account else None,
+        session.add(AccessToken(token_hash=token_digest(token), account_id=account.id if account else None,
                                 app_id=app_id, scopes=" ".join(scopes)))  # fmt: skip
     return token
 
@@ -81,7 +81,7 @@ async def find_token(db: Database, token: str) -> Bearer | None:
         row = (
             await session.exec(
                 select(AccessToken).where(
-                    AccessToken.token_hash == _digest(token), col(AccessToken.revoked_at).is_(None)
+                    AccessToken.token_hash == token_digest(token), col(AccessToken.revoked_at).is_(None)
                 )
             )
         ).first()
@@ -94,7 +94,7 @@ async def find_token(db: Database, token: str) -> Bearer | None:
 async def revoke_token(db: Database, token: str) -> None:
     async with db.write() as session:
         row = (
-            await session.exec(select(AccessToken).where(AccessToken.token_hash == _digest(token)))
+            await session.exec(select(AccessToken).where(AccessToken.token_hash == token_digest(token)))
         ).first()
         if row is not None and row.revoked_at is None:
             row.revoked_at = utcnow()

@@ -108,3 +108,20 @@ async def test_follow_a_remote_account_and_see_notifications(start_spark, aiohtt
     assert [n["type"] for n in notes] == ["follow"]
     assert "status" not in notes[0]
     assert notes[0]["account"]["acct"] == f"alice@{a.domain}"
+
+
+async def test_browser_apps_get_cors_headers(spark: Spark, aiohttp_client) -> None:
+    client = await aiohttp_client(spark.server)
+    origin = {"Origin": "https://app.example"}
+    resp = await client.options(
+        "/api/v1/statuses",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert resp.status in (200, 204)
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    resp = await client.get("/api/v1/timelines/home", headers=origin)
+    assert resp.status == 401 and resp.headers["Access-Control-Allow-Origin"] == "*"  # errors too
