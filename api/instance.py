@@ -75,6 +75,8 @@ async def instance_v2(request: web.Request) -> web.Response:
             "domain": config.server.domain,
             "title": config.instance.title,
             "version": API_VERSION,
+            # Mastodon 4.3's API revision; clients that read the version expect it beside it.
+            "api_versions": {"mastodon": 2},
             "source_url": "",
             "description": config.instance.description,
             "usage": {"users": {"active_month": users}},
