@@ -117,7 +117,7 @@ async def account_statuses(request: web.Request) -> web.Response:
     return json_response(entities, headers=link_header(request, [r.id for r in rows]))
 
 
-async def _relationship_with(request: web.Request, viewer: Account, other: Account) -> web.Response:
+async def relationship_with(request: web.Request, viewer: Account, other: Account) -> web.Response:
     async with request.app[CONTEXT].db.read() as session:
         out = (
             await session.exec(
@@ -142,7 +142,7 @@ async def follow(request: web.Request) -> web.Response:
         await actions.follow(ctx, viewer, other.uri)
     except UsageError as exc:
         raise UnprocessableEntity(str(exc)) from None
-    return await _relationship_with(request, viewer, other)
+    return await relationship_with(request, viewer, other)
 
 
 @routes.post("/api/v1/accounts/{id}/unfollow")
@@ -153,4 +153,24 @@ async def unfollow(request: web.Request) -> web.Response:
         other = await account_or_404(session, api_id(request))
     with contextlib.suppress(UsageError):  # not following: Mastodon answers all the same
         await actions.unfollow(ctx, viewer, other.uri)
-    return await _relationship_with(request, viewer, other)
+    return await relationship_with(request, viewer, other)
+
+
+@routes.patch("/api/v1/accounts/update_credentials")
+async def update_credentials(request: web.Request) -> web.Response:
+    viewer = await require(request, "write:accounts")
+    ctx = request.app[CONTEXT]
+    data = await params.body(request)
+    name = params.text(data.get("display_name"))
+    if name is not None and len(name) > 30:
+        raise UnprocessableEntity("Validation failed: Display name is too long (maximum is 30 characters)")
+    note = params.text(data.get("note"))
+    if note is not None and len(note) > 500:
+        raise UnprocessableEntity("Validation failed: Note is too long (maximum is 500 characters)")
+    locked = params.flag(data["locked"], "locked") if "locked" in data else None
+    discoverable = params.flag(data["discoverable"], "discoverable") if "discoverable" in data else None
+    updated = await actions.update_profile(
+        ctx, viewer, display_name=name, bio=note, locked=locked, discoverable=discoverable
+    )
+    async with ctx.db.read() as session:
+        return json_response(credential_account(updated, ctx.urls, await counts(session, updated)))

@@ -1,5 +1,14 @@
 """Every client API route, gathered for the app."""
 
-from . import accounts, instance, statuses, timelines
+from . import accounts, instance, search, social, statuses, timelines
 
-routes = [*instance.routes, *accounts.routes, *statuses.routes, *timelines.routes]
+# aiohttp matches in order: accounts.py registers /accounts/verify_credentials, /lookup and
+# /relationships before /accounts/{id}.
+routes = [
+    *instance.routes,
+    *accounts.routes,
+    *social.routes,
+    *statuses.routes,
+    *timelines.routes,
+    *search.routes,
+]

@@ -2,13 +2,17 @@
 
 from aiohttp import web
 
+from spark_fed.content import normalize_tag
+from spark_fed.errors import NotFound
 from spark_fed.http.responses import json_response
-from spark_fed.queries.timelines import TimelineKind, notifications, timeline
+from spark_fed.queries.timelines import TimelineKind, notifications, one_notification, tag_timeline, timeline
 from spark_fed.state import CONTEXT
+from spark_fed.statuses import clear_notifications
 
 from . import params
 from .auth import optional, require
 from .entities import notification_entity
+from .lookup import api_id
 from .paging import link_header
 from .presenters import statuses_json
 
@@ -64,3 +68,45 @@ async def notification_list(request: web.Request) -> web.Response:
             for i in items
         ]
     return json_response(entities, headers=link_header(request, [i.notification.id for i in items]))
+
+
+@routes.get("/api/v1/timelines/tag/{hashtag}")
+async def tag(request: web.Request) -> web.Response:
+    viewer = await optional(request, "read:statuses")
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        rows = await tag_timeline(
+            session,
+            normalize_tag(request.match_info["hashtag"]),
+            limit=params.limit(request),
+            max_id=params.cursor(request, "max_id"),
+        )
+        entities = await statuses_json(session, rows, viewer, ctx.urls)
+    return json_response(entities, headers=link_header(request, [r.id for r in rows]))
+
+
+@routes.get("/api/v1/notifications/{id}")
+async def notification(request: web.Request) -> web.Response:
+    viewer = await require(request, "read:notifications")
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        found = await one_notification(session, viewer, api_id(request))
+        if found is None:
+            raise NotFound("Record not found")
+        status = (await statuses_json(session, [found.status], viewer, ctx.urls))[0] if found.status else None
+    n = found.notification
+    return json_response(notification_entity(n.id, n.type, n.created_at, found.sender, status, ctx.urls))
+
+
+@routes.post("/api/v1/notifications/clear")
+async def clear(request: web.Request) -> web.Response:
+    viewer = await require(request, "write:notifications")
+    await clear_notifications(request.app[CONTEXT].db, viewer)
+    return json_response({})
+
+
+@routes.post("/api/v1/notifications/{id}/dismiss")
+async def dismiss(request: web.Request) -> web.Response:
+    viewer = await require(request, "write:notifications")
+    await clear_notifications(request.app[CONTEXT].db, viewer, api_id(request))
+    return json_response({})

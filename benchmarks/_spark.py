@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -202,7 +203,12 @@ class SparkServer:
         The rest of the processes' CPU is other threads (aiosqlite runs one per connection), so
         the split says whether the loops or the database threads are the busy part.
         """
-        return sum(_stat_cpu_seconds(Path(f"/proc/{pid}/task/{pid}/stat")) for pid in self.server_pids())
+        return sum(self.thread_cpu_seconds(pid, pid) for pid in self.server_pids())
+
+    @staticmethod
+    def thread_cpu_seconds(pid: int, tid: int) -> float:
+        """User + system CPU of one thread (TID == PID: the process's main thread, its event loop)."""
+        return _stat_cpu_seconds(Path(f"/proc/{pid}/task/{tid}/stat"))
 
     def status_kib(self, field: str) -> int:
         """A size from /proc/PID/status (VmRSS, VmHWM, …) in KiB."""
@@ -223,6 +229,11 @@ def machine_busy_ticks() -> tuple[int, int]:
         values = [int(v) for v in stat.readline().split()[1:9]]
     idle = values[3] + values[4]  # idle + iowait
     return sum(values) - idle, sum(values)
+
+
+def sqlite_time(moment: datetime) -> str:
+    """MOMENT as Spark's `UTCDateTime` stores it in SQLite: naive UTC, microseconds (for seeding)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _stat_cpu_seconds(path: Path) -> float:

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .cache import TTLCache
 from .db import Database
 from .federation.documents import host_of
 from .federation.signing import SignedClient
@@ -100,13 +101,19 @@ class DeliverySender:
         self.db = db
         self.signed = signed
         self.health = HostHealth(db)
+        # A fan-out sends thousands of jobs for one sender: load it once, not per job.
+        self._senders: TTLCache[Account] = TTLCache(size=256, seconds=60.0)
 
     async def __call__(self, job: Delivery) -> None:
         host = host_of(job.inbox_url)
         if await self.health.is_unavailable(host) and _activity_type(job.body) not in ALWAYS_SENT:
             raise GiveUp(f"{host} has been unavailable for {UNAVAILABLE_AFTER_DAYS} days")
-        async with self.db.read() as session:
-            sender = await session.get(Account, job.sender_id)
+        sender = self._senders.get(str(job.sender_id))
+        if sender is None:
+            async with self.db.read() as session:
+                sender = await session.get(Account, job.sender_id)
+            if sender is not None:
+                self._senders.put(str(job.sender_id), sender)
         if sender is None or sender.private_key_pem is None:
             raise GiveUp("the sender no longer exists")
         try:

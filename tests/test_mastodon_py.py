@@ -29,7 +29,9 @@ def _sign_in(base: str, username: str) -> Mastodon:
     api = Mastodon(
         client_id=client_id, client_secret=client_secret, api_base_url=base, version_check_mode="none"
     )
-    api.log_in(username, PASSWORD, scopes=["read", "write", "follow"], allow_http=True)  # loopback test servers
+    api.log_in(
+        username, PASSWORD, scopes=["read", "write", "follow"], allow_http=True
+    )  # loopback test servers
     return api
 
 

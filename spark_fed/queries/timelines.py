@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..models import Account, FeedEntry, Mention, Notification, Status, Visibility
+from ..models import Account, FeedEntry, Mention, Notification, Status, StatusTag, Tag, Visibility
 from .statuses import follows
 
 
@@ -40,22 +40,24 @@ class TimelineItem:
 async def timeline(
     session: AsyncSession, reader: Account, kind: TimelineKind, *, limit: int, max_id: int | None = None
 ) -> list[TimelineItem]:
+    # Order and page on the column of the index the rows are found through (the feed's or the
+    # mentions' key, or the status key itself): SQLite then reads one page off the index
+    # instead of sorting the reader's whole feed.
     query = select(Status)
     if kind == TimelineKind.HOME:
-        query = query.join(FeedEntry, col(FeedEntry.status_id) == col(Status.id)).where(
-            FeedEntry.account_id == reader.id
-        )
+        key = col(FeedEntry.status_id)
+        query = query.join(FeedEntry, key == col(Status.id)).where(FeedEntry.account_id == reader.id)
     elif kind == TimelineKind.MENTIONS:
-        query = query.join(Mention, col(Mention.status_id) == col(Status.id)).where(
-            Mention.account_id == reader.id
-        )
+        key = col(Mention.status_id)
+        query = query.join(Mention, key == col(Status.id)).where(Mention.account_id == reader.id)
     else:
+        key = col(Status.id)
         query = query.where(col(Status.visibility) == Visibility.PUBLIC, col(Status.reblog_of_id).is_(None))
         if kind == TimelineKind.LOCAL:
             query = query.where(col(Status.local).is_(True))
     if max_id is not None:
-        query = query.where(col(Status.id) < max_id)
-    rows = list((await session.exec(query.order_by(col(Status.id).desc()).limit(limit))).all())
+        query = query.where(key < max_id)
+    rows = list((await session.exec(query.order_by(key.desc()).limit(limit))).all())
     return await _with_authors(session, rows)
 
 
@@ -120,3 +122,29 @@ async def may_see(session: AsyncSession, reader: Account | None, status: Status)
     if status.visibility == Visibility.FOLLOWERS:
         return await follows(session, reader.id, status.account_id)
     return False
+
+
+async def tag_timeline(
+    session: AsyncSession, name: str, *, limit: int, max_id: int | None = None
+) -> list[Status]:
+    """Public notes filed under the (normalised) tag NAME, newest first."""
+    query = (
+        select(Status)
+        .join(StatusTag, col(StatusTag.status_id) == col(Status.id))
+        .join(Tag, col(Tag.id) == col(StatusTag.tag_id))
+        .where(Tag.name == name, col(Status.visibility) == Visibility.PUBLIC)
+    )
+    if max_id is not None:
+        query = query.where(col(StatusTag.status_id) < max_id)
+    return list((await session.exec(query.order_by(col(StatusTag.status_id).desc()).limit(limit))).all())
+
+
+async def one_notification(
+    session: AsyncSession, account: Account, notification_id: int
+) -> NotificationItem | None:
+    row = await session.get(Notification, notification_id)
+    if row is None or row.account_id != account.id:
+        return None
+    sender = await session.get(Account, row.from_account_id)
+    status = await session.get(Status, row.status_id) if row.status_id else None
+    return NotificationItem(row, sender, status)

@@ -1,0 +1,125 @@
+"""Lists around an account or a status: followers, following, follow requests, who liked or boosted."""
+
+from aiohttp import web
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+
+from outbox import actions
+from spark_fed.errors import NotFound, UsageError
+from spark_fed.http.responses import json_response
+from spark_fed.models import Account, Favourite, Follow, FollowState, Status
+from spark_fed.state import CONTEXT
+
+from . import params
+from .accounts import relationship_with
+from .auth import optional, require
+from .entities import account_entity
+from .lookup import account_or_404, api_id, status_or_404
+from .paging import link_header
+
+routes = web.RouteTableDef()
+
+
+async def _follow_list(request: web.Request, owner_column: str, other_column: str) -> web.Response:
+    """Paged by the follow row's id, newest first, as Mastodon pages these lists."""
+    ctx = request.app[CONTEXT]
+    other = aliased(Account)
+    async with ctx.db.read() as session:
+        account = await account_or_404(session, api_id(request))
+        query = (
+            select(Follow.id, other)
+            .join(other, col(other.id) == getattr(Follow, other_column))
+            .where(getattr(Follow, owner_column) == account.id, Follow.state == FollowState.ACCEPTED)
+        )
+        max_id = params.cursor(request, "max_id")
+        if max_id is not None:
+            query = query.where(col(Follow.id) < max_id)
+        rows = (
+            await session.exec(query.order_by(col(Follow.id).desc()).limit(params.limit(request, 40, 80)))
+        ).all()
+    entities = [account_entity(a, ctx.urls) for _id, a in rows]
+    return json_response(entities, headers=link_header(request, [follow_id for follow_id, _a in rows]))
+
+
+@routes.get("/api/v1/accounts/{id}/followers")
+async def followers(request: web.Request) -> web.Response:
+    await optional(request, "read:accounts")
+    return await _follow_list(request, "followee_id", "follower_id")
+
+
+@routes.get("/api/v1/accounts/{id}/following")
+async def following(request: web.Request) -> web.Response:
+    await optional(request, "read:accounts")
+    return await _follow_list(request, "follower_id", "followee_id")
+
+
+@routes.get("/api/v1/follow_requests")
+async def follow_requests(request: web.Request) -> web.Response:
+    viewer = await require(request, "read:follows")
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        rows = (
+            await session.exec(
+                select(Follow.id, Account)
+                .join(Account, col(Account.id) == col(Follow.follower_id))
+                .where(Follow.followee_id == viewer.id, Follow.state == FollowState.PENDING)
+                .order_by(col(Follow.id).desc())
+                .limit(params.limit(request, 40, 80))
+            )
+        ).all()
+    return json_response([account_entity(a, ctx.urls) for _id, a in rows])
+
+
+def _answer(accept: bool):
+    async def handler(request: web.Request) -> web.Response:
+        viewer = await require(request, "write:follows")
+        ctx = request.app[CONTEXT]
+        async with ctx.db.read() as session:
+            other = await account_or_404(session, api_id(request))
+        try:
+            await actions.answer_follow_request(ctx, viewer, other.uri, accept=accept)
+        except UsageError:
+            raise NotFound("Record not found") from None
+        return await relationship_with(request, viewer, other)
+
+    return handler
+
+
+routes.post("/api/v1/follow_requests/{id}/authorize")(_answer(True))
+routes.post("/api/v1/follow_requests/{id}/reject")(_answer(False))
+
+
+@routes.get("/api/v1/statuses/{id}/favourited_by")
+async def favourited_by(request: web.Request) -> web.Response:
+    viewer = await optional(request, "read:accounts")
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        status = await status_or_404(session, api_id(request), viewer)
+        rows = (
+            await session.exec(
+                select(Account)
+                .join(Favourite, col(Favourite.account_id) == col(Account.id))
+                .where(Favourite.status_id == status.id)
+                .order_by(col(Favourite.id).desc())
+                .limit(params.limit(request, 40, 80))
+            )
+        ).all()
+    return json_response([account_entity(a, ctx.urls) for a in rows])
+
+
+@routes.get("/api/v1/statuses/{id}/reblogged_by")
+async def reblogged_by(request: web.Request) -> web.Response:
+    viewer = await optional(request, "read:accounts")
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        status = await status_or_404(session, api_id(request), viewer)
+        rows = (
+            await session.exec(
+                select(Account)
+                .join(Status, col(Status.account_id) == col(Account.id))
+                .where(Status.reblog_of_id == status.id)
+                .order_by(col(Status.id).desc())
+                .limit(params.limit(request, 40, 80))
+            )
+        ).all()
+    return json_response([account_entity(a, ctx.urls) for a in rows])

@@ -1,0 +1,97 @@
+"""More of the client API: profiles, follow requests, lists, search, tags, notifications."""
+
+from sqlmodel import select
+
+from spark_fed.models import Account
+from spark_fed.tokens import create_token, parse_scopes
+
+from .conftest import Spark, eventually
+
+
+async def _client(spark: Spark, aiohttp_client, name: str, **kwargs):
+    account = await spark.user(name, **kwargs)
+    token = await create_token(spark.db, account, parse_scopes("read write follow"))
+    client = await aiohttp_client(spark.server)
+    client.session.headers["Authorization"] = f"Bearer {token}"
+    return client, account
+
+
+async def test_update_credentials_reaches_followers(start_spark, aiohttp_client) -> None:
+    a, b = await start_spark(), await start_spark()
+    client, alice = await _client(a, aiohttp_client, "alice")
+    bobs, _bob = await _client(b, aiohttp_client, "bob")
+    remote = await (await bobs.get("/api/v1/accounts/lookup", params={"acct": f"alice@{a.domain}"})).json()
+    await bobs.post(f"/api/v1/accounts/{remote['id']}/follow")
+
+    async def followed() -> bool:
+        followers = await (await client.get(f"/api/v1/accounts/{alice.id}/followers")).json()
+        return len(followers) == 1
+
+    await eventually(followed, what="bob to follow alice")
+    resp = await client.patch(
+        "/api/v1/accounts/update_credentials",
+        data={"display_name": "Alice L.", "note": "bio & more", "locked": "1"},
+    )
+    me = await resp.json()
+    assert me["display_name"] == "Alice L." and me["locked"] is True and me["source"]["note"] == "bio & more"
+    assert (await client.patch("/api/v1/accounts/update_credentials", data={"locked": "maybe"})).status == 422
+
+    async def refreshed() -> bool:
+        async with b.db.read() as session:
+            stored = (await session.exec(select(Account).where(Account.uri == alice.uri))).first()
+        return stored is not None and stored.display_name == "Alice L." and stored.locked
+
+    await eventually(refreshed, what="Update(Person) to refresh alice on bob's server")
+
+
+async def test_follow_requests_and_lists(spark: Spark, aiohttp_client) -> None:
+    alices, alice = await _client(spark, aiohttp_client, "alice", locked=True)
+    bobs, bob = await _client(spark, aiohttp_client, "bob")
+    rel = await (await bobs.post(f"/api/v1/accounts/{alice.id}/follow")).json()
+    assert rel["requested"] is True and rel["following"] is False
+    pending = await (await alices.get("/api/v1/follow_requests")).json()
+    assert [p["id"] for p in pending] == [str(bob.id)]
+    rel = await (await alices.post(f"/api/v1/follow_requests/{bob.id}/authorize")).json()
+    assert rel["followed_by"] is True
+    assert (await alices.post(f"/api/v1/follow_requests/{bob.id}/authorize")).status == 404
+    following = await (await bobs.get(f"/api/v1/accounts/{bob.id}/following")).json()
+    assert [f["acct"] for f in following] == ["alice"]
+    post = await (await alices.post("/api/v1/statuses", data={"status": "hi #Café"})).json()
+    await bobs.post(f"/api/v1/statuses/{post['id']}/favourite")
+    await bobs.post(f"/api/v1/statuses/{post['id']}/reblog")
+    liked = await (await alices.get(f"/api/v1/statuses/{post['id']}/favourited_by")).json()
+    boosted = await (await alices.get(f"/api/v1/statuses/{post['id']}/reblogged_by")).json()
+    assert [a["acct"] for a in liked] == [a["acct"] for a in boosted] == ["bob"]
+    tagged = await (await bobs.get("/api/v1/timelines/tag/cafe")).json()
+    assert [s["id"] for s in tagged] == [post["id"]]
+    found = await (await bobs.get("/api/v2/search", params={"q": "caf"})).json()
+    assert [h["name"] for h in found["hashtags"]] == ["cafe"]
+    found = await (await bobs.get("/api/v2/search", params={"q": "ali", "type": "accounts"})).json()
+    assert [a["acct"] for a in found["accounts"]] == ["alice"]
+    notes = await (await alices.get("/api/v1/notifications")).json()
+    assert {n["type"] for n in notes} == {"follow_request", "favourite", "reblog"}
+    one = await (await alices.get(f"/api/v1/notifications/{notes[0]['id']}")).json()
+    assert one["id"] == notes[0]["id"]
+    assert (await bobs.get(f"/api/v1/notifications/{notes[0]['id']}")).status == 404  # not bob's
+    await alices.post(f"/api/v1/notifications/{notes[0]['id']}/dismiss")
+    assert len(await (await alices.get("/api/v1/notifications")).json()) == len(notes) - 1
+    await alices.post("/api/v1/notifications/clear")
+    assert await (await alices.get("/api/v1/notifications")).json() == []
+
+
+async def test_search_resolves_remote_accounts_and_posts(start_spark, aiohttp_client) -> None:
+    a, b = await start_spark(), await start_spark()
+    client, _alice = await _client(a, aiohttp_client, "alice")
+    bobs, _bob = await _client(b, aiohttp_client, "bob")
+    post = await (await bobs.post("/api/v1/statuses", data={"status": "find me"})).json()
+    found = await (
+        await client.get("/api/v2/search", params={"q": f"@bob@{b.domain}", "resolve": "true"})
+    ).json()
+    assert [x["acct"] for x in found["accounts"]] == [f"bob@{b.domain}"]
+    found = await (await client.get("/api/v2/search", params={"q": post["uri"], "resolve": "true"})).json()
+    assert [s["uri"] for s in found["statuses"]] == [post["uri"]]
+    anonymous = await aiohttp_client(a.server)
+    found = await (
+        await anonymous.get("/api/v2/search", params={"q": f"carol@{b.domain}", "resolve": "true"})
+    ).json()
+    assert found["accounts"] == []  # no resolving for anonymous callers
