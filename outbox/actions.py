@@ -12,12 +12,15 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from actors.documents import person_document
 from spark_fed.context import Context
-from spark_fed.delivery import enqueue
+from spark_fed.delivery import enqueue, preferred_inboxes
 from spark_fed.errors import UsageError
 from spark_fed.models import Account, Follow, FollowState, NotificationType
 from spark_fed.models.types import utcnow
+from spark_fed.queries.statuses import followers_of
 from spark_fed.statuses import notify
+from spark_fed.text import plain_to_html
 
 from . import activities
 
@@ -138,3 +141,39 @@ async def reject_follow(ctx: Context, target: Account, follower: Account, activi
     async with ctx.db.write() as session:
         enqueue(session, target, activities.answer("Reject", target, activity), [follower.inbox_url])
     ctx.deliveries_queued()
+
+
+async def update_profile(
+    ctx: Context,
+    account: Account,
+    *,
+    display_name: str | None = None,
+    bio: str | None = None,
+    locked: bool | None = None,
+    discoverable: bool | None = None,
+) -> Account:
+    """Change what the profile says and tell followers with Update(Person), the whole actor embedded."""
+    async with ctx.db.write() as session:
+        stored = await session.get(Account, account.id)
+        if display_name is not None:
+            stored.display_name = display_name[:2048]
+        if bio is not None:
+            stored.summary = plain_to_html(bio)
+        if locked is not None:
+            stored.locked = locked
+        if discoverable is not None:
+            stored.discoverable = discoverable
+        session.add(stored)
+        document = person_document(stored, ctx.urls)
+        update = {
+            "@context": document["@context"],
+            "id": f"{stored.uri}#updates/{int(utcnow().timestamp())}",
+            "type": "Update",
+            "actor": stored.uri,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": {k: v for k, v in document.items() if k != "@context"},
+        }
+        followers = await followers_of(session, stored.id, local=False)
+        enqueue(session, stored, update, preferred_inboxes(followers))
+    ctx.deliveries_queued()
+    return stored

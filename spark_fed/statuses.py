@@ -11,7 +11,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .db import dialect_insert
+from .db import Database, dialect_insert
 from .models import (
     Account,
     Favourite,
@@ -175,3 +175,12 @@ async def _tag_ids(session: AsyncSession, names: list[str]) -> list[int]:
         _insert(session)(Tag).values([{"name": name} for name in names]).on_conflict_do_nothing()
     )
     return list((await session.exec(select(Tag.id).where(col(Tag.name).in_(names)))).all())
+
+
+async def clear_notifications(db: Database, account: Account, notification_id: int | None = None) -> None:
+    """Dismiss one notification, or all of ACCOUNT's."""
+    async with db.write() as session:
+        query = delete(Notification).where(col(Notification.account_id) == account.id)
+        if notification_id is not None:
+            query = query.where(col(Notification.id) == notification_id)
+        await session.exec(query)
