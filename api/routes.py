@@ -1,6 +1,6 @@
 """Every client API route, gathered for the app."""
 
-from . import accounts, instance, search, social, statuses, timelines
+from . import accounts, instance, markers, search, social, statuses, timelines
 
 # aiohttp matches in order: accounts.py registers /accounts/verify_credentials, /lookup and
 # /relationships before /accounts/{id}.
@@ -11,4 +11,5 @@ routes = [
     *statuses.routes,
     *timelines.routes,
     *search.routes,
+    *markers.routes,
 ]

@@ -1,9 +1,12 @@
 """Statuses: post, read, edit, delete, thread context, favourite and reblog; all through outbox."""
 
+import asyncio
+
 from aiohttp import web
 from sqlmodel import col, select
 
 from outbox import interactions, posts
+from spark_fed.cache import TTLCache
 from spark_fed.errors import UnprocessableEntity, UsageError
 from spark_fed.http.responses import json_response
 from spark_fed.models import Status, Visibility
@@ -16,6 +19,15 @@ from .lookup import api_id, status_or_404
 from .presenters import statuses_json
 
 routes = web.RouteTableDef()
+
+# Idempotency-Key: a retried POST (a flaky phone connection) must not post twice. Kept an hour,
+# as Mastodon does; per process, which covers a client retrying against the same server.
+IDEMPOTENT = web.AppKey("api_idempotent_posts", TTLCache)
+
+
+def setup(app: web.Application) -> None:
+    app[IDEMPOTENT] = TTLCache(size=10_000, seconds=3600.0)
+
 
 FROM_API_VISIBILITY = {"private": Visibility.FOLLOWERS}
 
@@ -31,6 +43,28 @@ async def _one(request: web.Request, status: Status, viewer) -> web.Response:
 @routes.post("/api/v1/statuses")
 async def create(request: web.Request) -> web.Response:
     viewer = await require(request, "write:statuses")
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        return await _create(request, viewer)
+    seen = request.app[IDEMPOTENT]
+    cache_key = f"{viewer.id}:{key[:200]}"
+    running = seen.get(cache_key)
+    if running is None:
+        running = asyncio.ensure_future(_create_status(request, viewer))
+        seen.put(cache_key, running)
+    try:
+        status = await asyncio.shield(running)
+    except Exception:
+        seen.put(cache_key, None)  # a failed attempt may be retried with the same key
+        raise
+    return await _one(request, status, viewer)
+
+
+async def _create(request: web.Request, viewer) -> web.Response:
+    return await _one(request, await _create_status(request, viewer), viewer)
+
+
+async def _create_status(request: web.Request, viewer) -> Status:
     ctx = request.app[CONTEXT]
     data = await params.body(request)
     text = params.text(data.get("status"))
@@ -56,7 +90,7 @@ async def create(request: web.Request) -> web.Response:
         )
     except UsageError as exc:
         raise UnprocessableEntity(f"Validation failed: {exc}") from None
-    return await _one(request, status, viewer)
+    return status
 
 
 @routes.get("/api/v1/statuses/{id}")

@@ -19,6 +19,7 @@ import actors.routes
 import api.cors
 import api.oauth
 import api.routes
+import api.statuses
 import inbox.processing
 import inbox.routes
 import outbox.routes
@@ -87,6 +88,7 @@ def create_app(config: Config, *, migrate: bool = True) -> web.Application:
     for area in AREAS:
         app.router.add_routes(area.routes)
     inbox.routes.setup(app)
+    api.statuses.setup(app)
     return app
 
 

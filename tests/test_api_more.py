@@ -95,3 +95,19 @@ async def test_search_resolves_remote_accounts_and_posts(start_spark, aiohttp_cl
         await anonymous.get("/api/v2/search", params={"q": f"carol@{b.domain}", "resolve": "true"})
     ).json()
     assert found["accounts"] == []  # no resolving for anonymous callers
+
+
+async def test_markers_and_idempotent_posts(spark: Spark, aiohttp_client) -> None:
+    client, _alice = await _client(spark, aiohttp_client, "alice")
+    saved = await (await client.post("/api/v1/markers", data={"home[last_read_id]": "123"})).json()
+    assert saved["home"]["last_read_id"] == "123" and saved["home"]["version"] == 1
+    await client.post("/api/v1/markers", json={"home": {"last_read_id": "456"}})
+    read = await (await client.get("/api/v1/markers", params={"timeline[]": "home"})).json()
+    assert read["home"]["last_read_id"] == "456" and read["home"]["version"] == 2
+    assert (await client.post("/api/v1/markers", data={"home[last_read_id]": "x"})).status == 422
+    headers = {"Idempotency-Key": "same-key"}
+    first = await (await client.post("/api/v1/statuses", data={"status": "once"}, headers=headers)).json()
+    again = await (await client.post("/api/v1/statuses", data={"status": "once"}, headers=headers)).json()
+    assert first["id"] == again["id"]
+    home = await (await client.get("/api/v1/timelines/home")).json()
+    assert [s["id"] for s in home] == [first["id"]]

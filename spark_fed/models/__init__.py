@@ -1,7 +1,7 @@
 """The data model. Importing this package registers every table on SQLModel.metadata."""
 
 from .account import INSTANCE_ACTOR_USERNAME, Account
-from .credentials import AccessToken, OAuthApp, User
+from .credentials import AccessToken, Marker, OAuthApp, User
 from .follow import Follow, FollowState
 from .jobs import Delivery, HostFailure, InboxItem, JobState, QueuedJob
 from .status import (
@@ -29,6 +29,7 @@ __all__ = [
     "HostFailure",
     "InboxItem",
     "JobState",
+    "Marker",
     "Mention",
     "Notification",
     "NotificationType",

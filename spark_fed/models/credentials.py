@@ -51,3 +51,17 @@ class AccessToken(SQLModel, table=True):
     scopes: str = Field(max_length=1024)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class Marker(SQLModel, table=True):
+    """Where a user stopped reading a timeline (Mastodon's markers), so apps resume there."""
+
+    __tablename__ = "markers"
+
+    account_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    )
+    timeline: str = Field(primary_key=True, max_length=16)
+    last_read_id: str = Field(max_length=32)
+    version: int = 1
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
