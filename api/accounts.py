@@ -50,7 +50,7 @@ async def lookup(request: web.Request) -> web.Response:
 async def relationships(request: web.Request) -> web.Response:
     viewer = await require(request, "read:follows")
     ctx = request.app[CONTEXT]
-    wanted = [int(i) for i in params.ids(request, "id") if i.isdigit()][:40]
+    wanted = [int(i) for i in params.ids(request, "id") if params.is_id(i) and int(i) < 2**31][:40]
     async with ctx.db.read() as session:
         rows = (
             await session.exec(

@@ -90,6 +90,7 @@ class StatusView:
     favourited: bool = False
     reblogged: bool = False
     reblog: "StatusView | None" = None
+    author_counts: Counts | None = None
 
 
 def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
@@ -120,7 +121,7 @@ def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
         "filtered": [],
         "reblog": status_entity(view.reblog, urls) if view.reblog else None,
         "application": None,
-        "account": account_entity(view.author, urls),
+        "account": account_entity(view.author, urls, view.author_counts),
         "media_attachments": [],
         "mentions": [
             {"id": str(a.id), "username": a.username, "url": a.url or a.uri, "acct": acct(a)}
@@ -138,16 +139,15 @@ def notification_entity(
     notification_id: int,
     kind: str,
     created_at: datetime,
-    sender: Account,
+    sender: dict[str, Any],
     status: dict[str, Any] | None,
-    urls: Urls,
 ) -> dict[str, Any]:
     """Without a status the key is left out, not null: some clients test for its presence."""
     entity: dict[str, Any] = {
         "id": str(notification_id),
         "type": kind,
         "created_at": iso(created_at),
-        "account": account_entity(sender, urls),
+        "account": sender,
     }
     if status is not None:
         entity["status"] = status

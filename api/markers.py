@@ -9,6 +9,7 @@ from spark_fed.models import Marker
 from spark_fed.models.types import utcnow
 from spark_fed.state import CONTEXT
 
+from . import params
 from .auth import require
 from .entities import iso
 
@@ -60,13 +61,14 @@ async def save(request: web.Request) -> web.Response:
 
 async def _positions(request: web.Request) -> dict[str, str]:
     """`home[last_read_id]=…` in a form, or `{"home": {"last_read_id": …}}` in JSON."""
-    if request.content_type == "application/json":
-        data = await request.json()
-        pairs = {t: (data.get(t) or {}).get("last_read_id") for t in TIMELINES if isinstance(data, dict)}
-    else:
-        form = await request.post()
-        pairs = {t: form.get(f"{t}[last_read_id]") for t in TIMELINES}
+    data = await params.body(request)
+    pairs = {}
+    for timeline in TIMELINES:
+        nested = data.get(timeline)
+        pairs[timeline] = (
+            nested.get("last_read_id") if isinstance(nested, dict) else data.get(f"{timeline}[last_read_id]")
+        )
     positions = {t: str(v) for t, v in pairs.items() if v is not None}
-    if not positions or not all(v.isdigit() and len(v) <= 19 for v in positions.values()):
+    if not positions or not all(params.is_id(v) for v in positions.values()):
         raise UnprocessableEntity("Validation failed: give home[last_read_id] or notifications[last_read_id]")
     return positions

@@ -133,7 +133,10 @@ def _send_back(request: web.Request, auth: AuthorizationRequest, params: dict[st
 @routes.post("/oauth/authorize/")
 async def authorize(request: web.Request) -> web.Response:
     """The consent form's answer: check everything again, then the password, then send a code."""
-    form = {key: str(value) for key, value in (await request.post()).items()}
+    try:
+        form = {key: str(value) for key, value in (await body(request)).items()}
+    except BadRequest as exc:  # a person's browser gets a page, not JSON
+        return error_page(request, OAuthError("invalid_request", exc.message))
     try:
         auth = await _authorization_request(request, form)
         check_csrf(request, form, auth)

@@ -26,8 +26,11 @@ async def body(request: web.Request) -> dict[str, Any]:
             raise BadRequest("the body is not valid JSON") from None
         if not isinstance(data, dict):
             raise BadRequest("the body must be a JSON object")
-        return data
-    form = await request.post()
+        return _without_nul(data)
+    try:
+        form = await request.post()
+    except ValueError:  # a multipart body without a (valid) boundary, say
+        raise BadRequest("the form body cannot be read") from None
     result: dict[str, Any] = {}
     for key in form:
         values = form.getall(key)
@@ -35,7 +38,16 @@ async def body(request: web.Request) -> dict[str, Any]:
             result[key[:-2]] = [str(v) for v in values]
         else:
             result[key] = str(values[-1])
-    return result
+    return _without_nul(result)
+
+
+def _without_nul(data: dict[str, Any]) -> dict[str, Any]:
+    """No stored text may hold NUL (PostgreSQL refuses it): refuse it at the door, as 400."""
+    for value in data.values():
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            raise BadRequest("the body contains a NUL character")
+    return data
 
 
 def flag(value: Any, name: str, default: bool = False) -> bool:
@@ -52,16 +64,28 @@ def flag(value: Any, name: str, default: bool = False) -> bool:
 
 
 def text(value: Any) -> str | None:
+    """Text as given; NUL is refused (PostgreSQL cannot store it, and no one types it)."""
     if value is None:
         return None
     if isinstance(value, (dict, list)):
         raise UnprocessableEntity("Validation failed: expected text")
-    return str(value)
+    result = str(value)
+    if "\x00" in result:
+        raise UnprocessableEntity("Validation failed: text contains a NUL character")
+    return result
 
 
 def ids(request: web.Request, name: str) -> list[str]:
     """`id[]=1&id[]=2` or `id=1&id=2` (both are sent)."""
     return [*request.query.getall(f"{name}[]", []), *request.query.getall(name, [])]
+
+
+MAX_ID = 2**63 - 1  # ids are 64-bit; a longer number names nothing
+
+
+def is_id(value: Any) -> bool:
+    text = str(value)
+    return text.isdigit() and len(text) <= 19 and int(text) <= MAX_ID
 
 
 def limit(request: web.Request, default: int = 20, most: int = 40) -> int:
@@ -77,7 +101,7 @@ def cursor(request: web.Request, name: str) -> int | None:
     raw = request.query.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 19:
+    if not is_id(raw):
         raise BadRequest(f"{name} must be an id")
     return int(raw)
 

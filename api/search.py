@@ -15,8 +15,7 @@ from spark_fed.state import CONTEXT
 
 from . import params
 from .auth import optional
-from .entities import account_entity
-from .presenters import statuses_json
+from .presenters import accounts_json, statuses_json
 
 routes = web.RouteTableDef()
 
@@ -25,7 +24,7 @@ routes = web.RouteTableDef()
 async def search(request: web.Request) -> web.Response:
     viewer = await optional(request, "read:search")
     ctx = request.app[CONTEXT]
-    q = request.query.get("q", "").strip()
+    q = (params.text(request.query.get("q")) or "").strip()
     kind = request.query.get("type")
     resolve = params.flag(request.query.get("resolve"), "resolve") and viewer is not None
     limit = params.limit(request, 20, 40)
@@ -33,9 +32,9 @@ async def search(request: web.Request) -> web.Response:
     if not q:
         return json_response(result)
     if kind in (None, "accounts"):
-        result["accounts"] = [
-            account_entity(a, ctx.urls) for a in await _accounts(request, q, resolve, limit)
-        ]
+        found = await _accounts(request, q, resolve, limit)
+        async with ctx.db.read() as session:
+            result["accounts"] = await accounts_json(session, found, ctx.urls)
     if kind in (None, "statuses") and q.startswith(("http://", "https://")) and resolve:
         try:
             status = await ctx.notes.get(q)

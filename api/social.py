@@ -13,9 +13,9 @@ from spark_fed.state import CONTEXT
 from . import params
 from .accounts import relationship_with
 from .auth import optional, require
-from .entities import account_entity
 from .lookup import account_or_404, api_id, status_or_404
 from .paging import link_header
+from .presenters import accounts_json
 
 routes = web.RouteTableDef()
 
@@ -37,7 +37,7 @@ async def _follow_list(request: web.Request, owner_column: str, other_column: st
         rows = (
             await session.exec(query.order_by(col(Follow.id).desc()).limit(params.limit(request, 40, 80)))
         ).all()
-    entities = [account_entity(a, ctx.urls) for _id, a in rows]
+        entities = await accounts_json(session, [a for _id, a in rows], ctx.urls)
     return json_response(entities, headers=link_header(request, [follow_id for follow_id, _a in rows]))
 
 
@@ -67,7 +67,7 @@ async def follow_requests(request: web.Request) -> web.Response:
                 .limit(params.limit(request, 40, 80))
             )
         ).all()
-    return json_response([account_entity(a, ctx.urls) for _id, a in rows])
+        return json_response(await accounts_json(session, [a for _id, a in rows], ctx.urls))
 
 
 def _answer(accept: bool):
@@ -104,7 +104,7 @@ async def favourited_by(request: web.Request) -> web.Response:
                 .limit(params.limit(request, 40, 80))
             )
         ).all()
-    return json_response([account_entity(a, ctx.urls) for a in rows])
+        return json_response(await accounts_json(session, list(rows), ctx.urls))
 
 
 @routes.get("/api/v1/statuses/{id}/reblogged_by")
@@ -122,4 +122,4 @@ async def reblogged_by(request: web.Request) -> web.Response:
                 .limit(params.limit(request, 40, 80))
             )
         ).all()
-    return json_response([account_entity(a, ctx.urls) for a in rows])
+        return json_response(await accounts_json(session, list(rows), ctx.urls))

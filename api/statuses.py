@@ -70,7 +70,7 @@ async def _create_status(request: web.Request, viewer) -> Status:
     text = params.text(data.get("status"))
     if not text:
         raise UnprocessableEntity("Validation failed: Text can't be blank")
-    visibility = data.get("visibility") or Visibility.PUBLIC
+    visibility = params.text(data.get("visibility")) or Visibility.PUBLIC
     visibility = FROM_API_VISIBILITY.get(visibility, visibility)
     reply_to = None
     if data.get("in_reply_to_id"):
@@ -86,7 +86,7 @@ async def _create_status(request: web.Request, viewer) -> Status:
             visibility=visibility,
             reply_to=reply_to,
             cw=spoiler,
-            language=params.text(data.get("language")),
+            language=_language(data.get("language")),
         )
     except UsageError as exc:
         raise UnprocessableEntity(f"Validation failed: {exc}") from None
@@ -191,7 +191,16 @@ routes.post("/api/v1/statuses/{id}/unreblog")(_interaction(interactions.unboost,
 
 
 def _int(value: object) -> int:
-    text = str(value)
-    if not text.isdigit() or len(text) > 19:
+    if not params.is_id(value):
         raise UnprocessableEntity("Validation failed: not an id")
-    return int(text)
+    return int(str(value))
+
+
+def _language(value: object) -> str | None:
+    """An ISO 639 code (2-3 letters, maybe a region): what clients send and peers read."""
+    code = params.text(value)
+    if not code:
+        return None
+    if len(code) > 16 or not all(c.isalnum() or c == "-" for c in code):
+        raise UnprocessableEntity("Validation failed: language is not a language code")
+    return code

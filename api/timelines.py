@@ -14,7 +14,7 @@ from .auth import optional, require
 from .entities import notification_entity
 from .lookup import api_id
 from .paging import link_header
-from .presenters import statuses_json
+from .presenters import accounts_json, statuses_json
 
 routes = web.RouteTableDef()
 
@@ -56,16 +56,16 @@ async def notification_list(request: web.Request) -> web.Response:
             s.id: e
             for s, e in zip(statuses, await statuses_json(session, statuses, viewer, ctx.urls), strict=False)
         }
+        senders = await accounts_json(session, [i.sender for i in items], ctx.urls)
         entities = [
             notification_entity(
                 i.notification.id,
                 i.notification.type,
                 i.notification.created_at,
-                i.sender,
+                sender,
                 by_id.get(i.status.id) if i.status else None,
-                ctx.urls,
             )
-            for i in items
+            for i, sender in zip(items, senders, strict=True)
         ]
     return json_response(entities, headers=link_header(request, [i.notification.id for i in items]))
 
@@ -94,8 +94,9 @@ async def notification(request: web.Request) -> web.Response:
         if found is None:
             raise NotFound("Record not found")
         status = (await statuses_json(session, [found.status], viewer, ctx.urls))[0] if found.status else None
+        [sender] = await accounts_json(session, [found.sender], ctx.urls)
     n = found.notification
-    return json_response(notification_entity(n.id, n.type, n.created_at, found.sender, status, ctx.urls))
+    return json_response(notification_entity(n.id, n.type, n.created_at, sender, status))
 
 
 @routes.post("/api/v1/notifications/clear")

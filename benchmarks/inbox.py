@@ -612,8 +612,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--worker-process",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="process the inbox in a separate `spark-fed worker` (default), not inside serve",
+        default=False,
+        help="process the inbox in a separate `spark-fed worker` instead of inside serve (the default)",
     )
     parser.add_argument(
         "--processes",

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import functools
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -49,8 +49,11 @@ class Workers:
         await asyncio.gather(self.delivery.run(stop), self.inbox.run(stop))
 
 
-def build_workers(ctx: Context) -> Workers:
-    """The delivery and inbox workers, wired so that work queued in this process wakes them."""
+def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> Workers:
+    """The delivery and inbox workers, wired so that work queued in this process wakes them.
+
+    DEFER_TO (the intake's `busy`, inside `serve`) makes inbox processing step back during a burst.
+    """
     sender = DeliverySender(ctx.db, ctx.signed)
     workers = Workers(
         delivery=Worker(ctx.db, Delivery, sender, concurrency=16),
@@ -64,6 +67,7 @@ def build_workers(ctx: Context) -> Workers:
             keep_done={"body": ""},
             retention=timedelta(days=2),
             order_by=lambda item: item.actor_uri,
+            defer_to=defer_to,
         ),
         sender=sender,
     )
@@ -94,8 +98,8 @@ def create_app(config: Config, *, migrate: bool = True) -> web.Application:
 
 async def _services(app: web.Application, *, migrate: bool) -> AsyncIterator[None]:
     async with open_context(app[CONFIG], migrate=migrate) as ctx:
-        workers = build_workers(ctx)
         intake = InboxIntake(ctx.db, on_stored=lambda: ctx.inbox_stored())
+        workers = build_workers(ctx, defer_to=intake.busy)
         app[CONTEXT] = ctx
         app[DB] = ctx.db
         app[INTAKE] = intake

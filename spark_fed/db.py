@@ -8,6 +8,7 @@ and writes later fails with 'database is locked' when another writer got in
 between. `Database.write()` is the one way to open such a transaction.
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,6 +31,8 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine: AsyncEngine = _create_engine(url)
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._write = async_sessionmaker(
             self.engine.execution_options(**{_WRITE_OPTION: True}),
@@ -45,9 +48,24 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that commits on success and rolls back on any error."""
-        async with self._write() as session, session.begin():
+        """A transaction that commits on success and rolls back on any error.
+
+        On SQLite the writers of this process take turns on an asyncio lock before BEGIN
+        IMMEDIATE: waiting on SQLite's own lock means its busy handler's sleeps (1, 2, 5, ...
+        ms), during which the group commit and everyone behind it stand still.
+        """
+        if not self.is_sqlite:
+            async with self._write() as session, session.begin():
+                yield session
+            return
+        async with self._writer_lock(), self._write() as session, session.begin():
             yield session
+
+    def _writer_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._lock_loop is not loop:
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        return self._lock
 
     async def check_connection(self) -> None:
         """Fail early, with one line, when the database cannot be reached."""

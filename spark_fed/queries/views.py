@@ -89,3 +89,33 @@ async def account_counts(session: AsyncSession, account_id: int) -> tuple[int, i
         )
     ).one()
     return followers, following, statuses, last
+
+
+async def counts_by_account(
+    session: AsyncSession, ids: set[int]
+) -> dict[int, tuple[int, int, int, datetime | None]]:
+    """account_counts for many accounts in three grouped queries."""
+    if not ids:
+        return {}
+    accepted = Follow.state == FollowState.ACCEPTED
+    followers = dict(
+        (await session.exec(
+            select(Follow.followee_id, func.count()).where(col(Follow.followee_id).in_(ids), accepted)
+            .group_by(Follow.followee_id)
+        )).all()
+    )  # fmt: skip
+    following = dict(
+        (await session.exec(
+            select(Follow.follower_id, func.count()).where(col(Follow.follower_id).in_(ids), accepted)
+            .group_by(Follow.follower_id)
+        )).all()
+    )  # fmt: skip
+    shown = col(Status.visibility).in_([Visibility.PUBLIC, Visibility.UNLISTED])
+    statuses = {
+        account_id: (count, last)
+        for account_id, count, last in (await session.exec(
+            select(Status.account_id, func.count(), func.max(Status.published))
+            .where(col(Status.account_id).in_(ids), shown).group_by(Status.account_id)
+        )).all()
+    }  # fmt: skip
+    return {i: (followers.get(i, 0), following.get(i, 0), *statuses.get(i, (0, None))) for i in ids}

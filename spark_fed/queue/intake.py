@@ -8,6 +8,7 @@ that holds its row, so the answer still means "durably stored".
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,9 @@ from ..db import Database
 from ..models import InboxItem
 
 log = logging.getLogger(__name__)
+
+
+BUSY_SECONDS = 0.2
 
 
 class IntakeOverloaded(Exception):
@@ -37,6 +41,7 @@ class InboxIntake:
         self._pending: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[bool]]] = asyncio.Queue()
         self._pending_bytes = 0
         self._task: asyncio.Task[None] | None = None
+        self._last_submit = float("-inf")
         insert = db.insert
         self._statement = (
             insert(InboxItem)
@@ -55,12 +60,17 @@ class InboxIntake:
     async def submit(self, *, dedup_key: str, actor_uri: str, recipient_id: int | None, body: str) -> bool:
         """Store one activity; True if it is new, False if it was received before."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._last_submit = time.monotonic()
         row = {"dedup_key": dedup_key, "actor_uri": actor_uri, "recipient_id": recipient_id, "body": body}
         if self._pending_bytes + len(body) > self.max_pending_bytes:
             raise IntakeOverloaded("too many activities waiting to be stored; retry later")
         self._pending_bytes += len(body)
         self._pending.put_nowait((row, future))
         return await future
+
+    def busy(self) -> bool:
+        """Activities arrived in the last fifth of a second: a burst is on."""
+        return time.monotonic() - self._last_submit < BUSY_SECONDS
 
     async def _write_forever(self) -> None:
         while True:

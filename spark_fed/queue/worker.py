@@ -20,6 +20,7 @@ POLL_SECONDS = 0.5
 """How often an idle worker looks for work queued by another process (a command)."""
 PRUNE_EVERY_SECONDS = 600.0
 STOP_GRACE_SECONDS = 10.0
+DEFERRED_CLAIM_SECONDS = 2.0
 
 
 class Worker(Generic[J]):
@@ -30,6 +31,7 @@ class Worker(Generic[J]):
     other exception is a bug or a surprise and counts as `RetryLater`.
     A done job is deleted, or, with KEEP_DONE (the values to set, e.g. to
     drop a body no longer needed), kept as done until RETENTION has passed.
+    With DEFER_TO, the worker steps back while it returns true (see __init__).
     With ORDER_BY, jobs with the same key run one after another in the order
     they were queued (an actor's Undo must not overtake its Follow); jobs
     with different keys, and all jobs without it, run side by side, so one
@@ -47,6 +49,7 @@ class Worker(Generic[J]):
         keep_done: dict[str, object] | None = None,
         retention: timedelta = timedelta(days=7),
         order_by: Callable[[J], str] | None = None,
+        defer_to: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db
         self.model = model
@@ -56,6 +59,10 @@ class Worker(Generic[J]):
         self.keep_done = keep_done
         self.retention = retention
         self.order_by = order_by
+        # While DEFER_TO says so (the server is busy accepting), claim only a little, every
+        # DEFERRED_CLAIM_SECONDS: accepting durably comes first, processing catches up after.
+        self.defer_to = defer_to
+        self._last_deferred_claim = 0.0
         self._wake = asyncio.Event()
         self._last_prune = 0.0
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -94,6 +101,12 @@ class Worker(Generic[J]):
         # SQLite each one makes the server's intake wait for the lock.
         if free <= 0 or (self._in_flight and free < max(1, self.concurrency // 2)):
             return 0
+        if self.defer_to is not None and self.defer_to():
+            now = time.monotonic()
+            if now - self._last_deferred_claim < DEFERRED_CLAIM_SECONDS:
+                return 0
+            self._last_deferred_claim = now
+            free = 1
         try:
             batch = await jobs.claim(self.db, self.model, free)
         except Exception:
