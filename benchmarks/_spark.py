@@ -8,13 +8,16 @@ Every wait here has a deadline, so a Spark that hangs makes a benchmark fail, no
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -241,3 +244,22 @@ def _stat_cpu_seconds(path: Path) -> float:
     fields = path.read_text().rpartition(")")[2].split()
     utime, stime = int(fields[11]), int(fields[12])
     return (utime + stime) / _CLOCK_TICKS
+
+
+def run_benchmark(name: str, keep: bool, body: Callable[[Path], list[str]]) -> int:
+    """Run BODY in a fresh work directory, print the failed checks and the verdict; the exit status."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"spark-bench-{name}-"))
+    try:
+        failures = body(workdir)
+    except (SparkError, subprocess.SubprocessError) as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if keep:
+            print(f"kept           {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    for failure in failures:
+        print(f"FAIL           {failure}")
+    print("RESULT         " + ("FAIL" if failures else "PASS"))
+    return 1 if failures else 0

@@ -34,11 +34,9 @@ import hashlib
 import json
 import os
 import resource
-import shutil
 import socket
 import sqlite3
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -54,7 +52,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from ._spark import SparkError, SparkServer, default_executable, machine_busy_ticks, sqlite_time
+from ._spark import (
+    SparkError,
+    SparkServer,
+    default_executable,
+    machine_busy_ticks,
+    run_benchmark,
+    sqlite_time,
+)
 from .inbox import PySpy, client_cpu_seconds, percentile
 
 TARGET_SECONDS = 5.0
@@ -679,21 +684,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="spark-bench-fanout-"))
-    try:
-        failures = asyncio.run(run(args, workdir))
-    except SparkError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if args.keep:
-            print(f"kept           {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    for failure in failures:
-        print(f"FAIL           {failure}")
-    print("RESULT         " + ("FAIL" if failures else "PASS"))
-    return 1 if failures else 0
+    return run_benchmark("fanout", args.keep, lambda w: asyncio.run(run(args, w)))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -50,7 +49,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from ._spark import SparkError, SparkServer, default_executable, machine_busy_ticks
+from ._spark import SparkError, SparkServer, default_executable, machine_busy_ticks, run_benchmark
 
 FLOOR_PER_SECOND = 1000.0
 """The issue's floor on this project's 2-core machine: accepted activities per second, zero errors."""
@@ -638,21 +637,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="spark-bench-inbox-"))
-    try:
-        failures = asyncio.run(run(args, workdir))
-    except SparkError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if args.keep:
-            print(f"kept           {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    for failure in failures:
-        print(f"FAIL           {failure}")
-    print("RESULT         " + ("FAIL" if failures else "PASS"))
-    return 1 if failures else 0
+    return run_benchmark("inbox", args.keep, lambda w: asyncio.run(run(args, w)))
 
 
 if __name__ == "__main__":

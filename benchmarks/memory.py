@@ -12,9 +12,7 @@ Only 127.0.0.1 is contacted; every wait has a deadline.
 """
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -22,7 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._spark import SparkError, SparkServer, default_executable
+from ._spark import SparkError, SparkServer, default_executable, run_benchmark
 
 LIMIT_MIB = 80.0
 """The project's decision: an idle server stays under 80 MiB resident."""
@@ -122,21 +120,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="spark-bench-memory-"))
-    try:
-        failures = run(args, workdir)
-    except SparkError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if args.keep:
-            print(f"kept           {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    for failure in failures:
-        print(f"FAIL           {failure}")
-    print("RESULT         " + ("FAIL" if failures else "PASS"))
-    return 1 if failures else 0
+    return run_benchmark("memory", args.keep, lambda w: run(args, w))
 
 
 if __name__ == "__main__":

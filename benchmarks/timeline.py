@@ -36,11 +36,8 @@ import json
 import pstats
 import random
 import re
-import shutil
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,7 +48,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ._spark import SparkError, SparkServer, default_executable, sqlite_time
+from ._spark import SparkError, SparkServer, default_executable, run_benchmark, sqlite_time
 from .inbox import PySpy, percentile
 
 TARGET_P95_MS = 20.0
@@ -600,21 +597,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="spark-bench-timeline-"))
-    try:
-        failures = asyncio.run(run(args, workdir))
-    except (SparkError, subprocess.SubprocessError) as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if args.keep:
-            print(f"kept           {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    for failure in failures:
-        print(f"FAIL           {failure}")
-    print("RESULT         " + ("FAIL" if failures else "PASS"))
-    return 1 if failures else 0
+    return run_benchmark("timeline", args.keep, lambda w: asyncio.run(run(args, w)))
 
 
 if __name__ == "__main__":
