@@ -6,6 +6,7 @@ from aiohttp import web
 from sqlmodel import col, select
 
 from outbox import actions
+from spark_fed.accounts import posting_defaults, set_posting_defaults
 from spark_fed.errors import NotFound, UnprocessableEntity, UsageError
 from spark_fed.federation.actors import ActorNotFound
 from spark_fed.http.responses import json_response
@@ -21,13 +22,16 @@ from .presenters import account_json, counts, statuses_json
 
 routes = web.RouteTableDef()
 
+POSTING_VISIBILITIES = {"public": "public", "unlisted": "unlisted", "private": "followers"}
+
 
 @routes.get("/api/v1/accounts/verify_credentials")
 async def verify_credentials(request: web.Request) -> web.Response:
     viewer = await require(request, "read:accounts")
     ctx = request.app[CONTEXT]
+    user = await posting_defaults(ctx.db, viewer)
     async with ctx.db.read() as session:
-        return json_response(credential_account(viewer, ctx.urls, await counts(session, viewer)))
+        return json_response(credential_account(viewer, ctx.urls, await counts(session, viewer), user))
 
 
 @routes.get("/api/v1/accounts/lookup")
@@ -169,8 +173,24 @@ async def update_credentials(request: web.Request) -> web.Response:
         raise UnprocessableEntity("Validation failed: Note is too long (maximum is 500 characters)")
     locked = params.flag(data["locked"], "locked") if "locked" in data else None
     discoverable = params.flag(data["discoverable"], "discoverable") if "discoverable" in data else None
+    bot = params.flag(data["bot"], "bot") if "bot" in data else None
+    source = data.get("source") if isinstance(data.get("source"), dict) else {}
+    privacy = params.text(source.get("privacy", data.get("source[privacy]")))
+    if privacy is not None and privacy not in POSTING_VISIBILITIES:
+        raise UnprocessableEntity("Validation failed: source[privacy] must be public, unlisted or private")
+    sensitive = source.get("sensitive", data.get("source[sensitive]"))
+    language = params.text(source.get("language", data.get("source[language]")))
+    if language and (len(language) > 16 or not all(c.isalnum() or c == "-" for c in language)):
+        raise UnprocessableEntity("Validation failed: source[language] is not a language code")
     updated = await actions.update_profile(
-        ctx, viewer, display_name=name, bio=note, locked=locked, discoverable=discoverable
+        ctx, viewer, display_name=name, bio=note, locked=locked, discoverable=discoverable, bot=bot
+    )
+    user = await set_posting_defaults(
+        ctx.db,
+        viewer,
+        visibility=POSTING_VISIBILITIES.get(privacy) if privacy else None,
+        sensitive=params.flag(sensitive, "source[sensitive]") if sensitive is not None else None,
+        language=language,
     )
     async with ctx.db.read() as session:
-        return json_response(credential_account(updated, ctx.urls, await counts(session, updated)))
+        return json_response(credential_account(updated, ctx.urls, await counts(session, updated), user))

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from spark_fed.content import plain_text
-from spark_fed.models import Account, Status, Visibility
+from spark_fed.models import Account, Status, User, Visibility
 from spark_fed.urls import Urls
 
 API_VISIBILITY = {Visibility.FOLLOWERS: "private"}
@@ -63,15 +63,13 @@ def account_entity(account: Account, urls: Urls, counts: Counts | None = None) -
     }
 
 
-def credential_account(
-    account: Account, urls: Urls, counts: Counts, privacy: str = "public"
-) -> dict[str, Any]:
-    """verify_credentials adds `source`: what the owner typed, for editing it."""
+def credential_account(account: Account, urls: Urls, counts: Counts, user: User) -> dict[str, Any]:
+    """verify_credentials adds `source`: what the owner typed, and their posting defaults."""
     entity = account_entity(account, urls, counts)
     entity["source"] = {
-        "privacy": privacy,
-        "sensitive": False,
-        "language": None,
+        "privacy": API_VISIBILITY.get(user.default_visibility, user.default_visibility),
+        "sensitive": user.default_sensitive,
+        "language": user.default_language,
         "note": plain_text(account.summary),
         "fields": [],
         "follow_requests_count": 0,

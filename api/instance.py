@@ -3,6 +3,7 @@
 from aiohttp import web
 
 import spark_fed
+from spark_fed.accounts import posting_defaults
 from spark_fed.http.responses import json_response
 from spark_fed.queries.accounts import count_local_users
 from spark_fed.queries.statuses import count_local_posts
@@ -101,12 +102,15 @@ async def custom_emojis(_request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/preferences")
 async def preferences(request: web.Request) -> web.Response:
-    await require(request, "read:accounts")
+    viewer = await require(request, "read:accounts")
+    user = await posting_defaults(request.app[CONTEXT].db, viewer)
     return json_response(
         {
-            "posting:default:visibility": "public",
-            "posting:default:sensitive": False,
-            "posting:default:language": None,
+            "posting:default:visibility": "private"
+            if user.default_visibility == "followers"
+            else user.default_visibility,
+            "posting:default:sensitive": user.default_sensitive,
+            "posting:default:language": user.default_language,
             "reading:expand:media": "default",
             "reading:expand:spoilers": False,
         }

@@ -6,6 +6,7 @@ from aiohttp import web
 from sqlmodel import col, select
 
 from outbox import interactions, posts
+from spark_fed.accounts import posting_defaults
 from spark_fed.cache import TTLCache
 from spark_fed.errors import UnprocessableEntity, UsageError
 from spark_fed.http.responses import json_response
@@ -70,7 +71,8 @@ async def _create_status(request: web.Request, viewer) -> Status:
     text = params.text(data.get("status"))
     if not text:
         raise UnprocessableEntity("Validation failed: Text can't be blank")
-    visibility = params.text(data.get("visibility")) or Visibility.PUBLIC
+    defaults = await posting_defaults(ctx.db, viewer)
+    visibility = params.text(data.get("visibility")) or defaults.default_visibility
     visibility = FROM_API_VISIBILITY.get(visibility, visibility)
     reply_to = None
     if data.get("in_reply_to_id"):
@@ -86,7 +88,7 @@ async def _create_status(request: web.Request, viewer) -> Status:
             visibility=visibility,
             reply_to=reply_to,
             cw=spoiler,
-            language=_language(data.get("language")),
+            language=_language(data.get("language")) or defaults.default_language,
         )
     except UsageError as exc:
         raise UnprocessableEntity(f"Validation failed: {exc}") from None

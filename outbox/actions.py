@@ -151,8 +151,12 @@ async def update_profile(
     bio: str | None = None,
     locked: bool | None = None,
     discoverable: bool | None = None,
+    bot: bool | None = None,
 ) -> Account:
-    """Change what the profile says and tell followers with Update(Person), the whole actor embedded."""
+    """Change what the profile says and tell followers with Update(Person), the whole actor embedded.
+
+    A bot is published as a `Service`, which is how Mastodon marks automated accounts.
+    """
     async with ctx.db.write() as session:
         stored = await session.get(Account, account.id)
         if display_name is not None:
@@ -163,6 +167,8 @@ async def update_profile(
             stored.locked = locked
         if discoverable is not None:
             stored.discoverable = discoverable
+        if bot is not None:
+            stored.actor_type = "Service" if bot else "Person"
         session.add(stored)
         document = person_document(stored, ctx.urls)
         update = {

@@ -112,3 +112,30 @@ async def ensure_instance_actor(db: Database, urls: Urls) -> Account:
             raise
         return existing
     return actor
+
+
+async def posting_defaults(db: Database, account: Account) -> User:
+    """The user's posting defaults (and sign-in row); every local account has one."""
+    async with db.read() as session:
+        user = await session.get(User, account.id)
+    return user or User(account_id=account.id)
+
+
+async def set_posting_defaults(
+    db: Database,
+    account: Account,
+    *,
+    visibility: str | None = None,
+    sensitive: bool | None = None,
+    language: str | None = None,
+) -> User:
+    async with db.write() as session:
+        user = await session.get(User, account.id) or User(account_id=account.id)
+        if visibility is not None:
+            user.default_visibility = visibility
+        if sensitive is not None:
+            user.default_sensitive = sensitive
+        if language is not None:
+            user.default_language = language or None
+        session.add(user)
+    return user

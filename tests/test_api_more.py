@@ -111,3 +111,21 @@ async def test_markers_and_idempotent_posts(spark: Spark, aiohttp_client) -> Non
     assert first["id"] == again["id"]
     home = await (await client.get("/api/v1/timelines/home")).json()
     assert [s["id"] for s in home] == [first["id"]]
+
+
+async def test_bot_and_posting_defaults(spark: Spark, aiohttp_client) -> None:
+    client, _alice = await _client(spark, aiohttp_client, "alice")
+    resp = await client.patch(
+        "/api/v1/accounts/update_credentials",
+        data={"bot": "true", "source[privacy]": "private", "source[language]": "de"},
+    )
+    me = await resp.json()
+    assert me["bot"] is True and me["source"]["privacy"] == "private" and me["source"]["language"] == "de"
+    prefs = await (await client.get("/api/v1/preferences")).json()
+    assert prefs["posting:default:visibility"] == "private" and prefs["posting:default:language"] == "de"
+    post = await (await client.post("/api/v1/statuses", data={"status": "defaults apply"})).json()
+    assert post["visibility"] == "private" and post["language"] == "de"
+    bad = await client.patch("/api/v1/accounts/update_credentials", json={"source": {"privacy": "everyone"}})
+    assert bad.status == 422
+    doc = await (await client.get("/users/alice", headers={"Accept": "application/activity+json"})).json()
+    assert doc["type"] == "Service"

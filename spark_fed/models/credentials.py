@@ -19,6 +19,10 @@ class User(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320, sa_column_kwargs={"unique": True})
     password_hash: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # Posting defaults apps read from `source` and offer in their compose box.
+    default_visibility: str = Field(default="public", max_length=16)
+    default_sensitive: bool = False
+    default_language: str | None = Field(default=None, max_length=16)
 
 
 class OAuthApp(SQLModel, table=True):
