@@ -1,6 +1,7 @@
 """Boosts and likes, of local and remote notes, and taking them back."""
 
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spark_fed.context import Context
 from spark_fed.delivery import enqueue, preferred_inboxes
@@ -28,16 +29,22 @@ async def _target(ctx: Context, url: str) -> tuple[Status, Account]:
     return status, author
 
 
+async def _boost_of(session: AsyncSession, booster: Account, original: Status) -> Status | None:
+    query = select(Status).where(Status.account_id == booster.id, Status.reblog_of_id == original.id)
+    return (await session.exec(query)).first()
+
+
+async def _favourite_of(session: AsyncSession, account: Account, status: Status) -> Favourite | None:
+    query = select(Favourite).where(Favourite.account_id == account.id, Favourite.status_id == status.id)
+    return (await session.exec(query)).first()
+
+
 async def boost(ctx: Context, booster: Account, url: str) -> Status:
     original, author = await _target(ctx, url)
     if original.visibility not in (Visibility.PUBLIC, Visibility.UNLISTED):
         raise UsageError("only public and unlisted posts can be boosted")
     async with ctx.db.write() as session:
-        existing = (
-            await session.exec(
-                select(Status).where(Status.account_id == booster.id, Status.reblog_of_id == original.id)
-            )
-        ).first()
+        existing = await _boost_of(session, booster, original)
         if existing is not None:
             return existing
         boost_id = snowflake()
@@ -65,11 +72,7 @@ async def boost(ctx: Context, booster: Account, url: str) -> Status:
 async def unboost(ctx: Context, booster: Account, url: str) -> str:
     original, author = await _target(ctx, url)
     async with ctx.db.write() as session:
-        row = (
-            await session.exec(
-                select(Status).where(Status.account_id == booster.id, Status.reblog_of_id == original.id)
-            )
-        ).first()
+        row = await _boost_of(session, booster, original)
         if row is None:
             raise StatusNotFound(f"{booster.username} has not boosted {url}")
         announce = notes.announce(booster, row, original.uri, author)
@@ -102,11 +105,7 @@ async def like(ctx: Context, account: Account, url: str) -> str:
 async def unlike(ctx: Context, account: Account, url: str) -> str:
     status, author = await _target(ctx, url)
     async with ctx.db.write() as session:
-        favourite = (
-            await session.exec(
-                select(Favourite).where(Favourite.account_id == account.id, Favourite.status_id == status.id)
-            )
-        ).first()
+        favourite = await _favourite_of(session, account, status)
         if favourite is None:
             raise StatusNotFound(f"{account.username} has not liked {url}")
         await remove_favourite(session, favourite)
