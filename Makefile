@@ -4,6 +4,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 CONFIG ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
+# The browser tests (tests/web) drive Debian's Chromium: `playwright install` cannot download its own.
+# Installed when missing, as root (CI) or through sudo; SPARK_SKIP_BROWSER=1 skips both the tests and this.
+CHROMIUM := /usr/bin/chromium
+SUDO     := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo))
+BROWSER  := $(if $(filter 1,$(SPARK_SKIP_BROWSER)),,$(CHROMIUM))
 
 .PHONY: run test lint format bench clean
 
@@ -20,13 +25,19 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# fonts-liberation: the metric-compatible fonts pages are drawn with in screenshots (a Recommends we keep)
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		-o DPkg::Lock::Timeout=300 chromium fonts-liberation
+
 ## Install, create or migrate the database, and serve on http://localhost:8080
 run: $(VENV)/.installed
 	$(BIN)/spark-fed $(CONFIG_FLAG) db upgrade
 	exec $(BIN)/spark-fed $(CONFIG_FLAG) serve
 
 ## Install the test extras, check the code and run the suite
-test: $(VENV)/.installed-test lint
+test: $(VENV)/.installed-test $(BROWSER) lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test

@@ -1,6 +1,5 @@
 """Routes of local actors: their documents, collections and profile pages."""
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from spark_fed.errors import NotFound
@@ -32,27 +31,12 @@ def _alternate_link(account: Account) -> dict[str, str]:
 
 
 @routes.get("/users/{username}")
-@routes.get("/@{username}")
 async def actor(request: web.Request) -> web.StreamResponse:
+    """The actor document; a browser is sent to the profile page (`web`), which also serves this."""
     account = await _local_user(request)
-    if wants_activity_json(request):
-        return activity_response(person_document(account, request.app[URLS]))
-    if request.path.startswith("/users/"):
+    if not wants_activity_json(request):
         raise web.HTTPFound(account.url or account.uri)
-    return await _profile_page(request, account)
-
-
-async def _profile_page(request: web.Request, account: Account) -> web.Response:
-    async with request.app[DB].read() as session:
-        followers = await count_follows(session, account.id, FOLLOWERS)
-        following = await count_follows(session, account.id, FOLLOWING)
-    context = {
-        "account": account,
-        "handle": f"@{account.username}@{request.app[URLS].domain}",
-        "followers": followers,
-        "following": following,
-    }
-    response = aiohttp_jinja2.render_template("profile.html", request, context)
+    response = activity_response(person_document(account, request.app[URLS]))
     response.headers.update(_alternate_link(account))
     return response
 

@@ -10,7 +10,9 @@ from spark_fed.accounts import posting_defaults, set_posting_defaults
 from spark_fed.errors import NotFound, UnprocessableEntity, UsageError
 from spark_fed.federation.actors import ActorNotFound
 from spark_fed.http.responses import json_response
-from spark_fed.models import Account, Follow, FollowState, Status, Visibility
+from spark_fed.models import Account, Follow, FollowState
+from spark_fed.queries.follows import follow_between
+from spark_fed.queries.timelines import account_posts
 from spark_fed.state import CONTEXT
 
 from . import params
@@ -107,15 +109,14 @@ async def account_statuses(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     async with ctx.db.read() as session:
         account = await account_or_404(session, api_id(request))
-        query = select(Status).where(
-            Status.account_id == account.id,
-            col(Status.visibility).in_([Visibility.PUBLIC, Visibility.UNLISTED]),
-        )
-        max_id = params.cursor(request, "max_id")
-        if max_id is not None:
-            query = query.where(col(Status.id) < max_id)
-        rows = list(
-            (await session.exec(query.order_by(col(Status.id).desc()).limit(params.limit(request)))).all()
+        replies = not params.flag(request.query.get("exclude_replies"), "exclude_replies")
+        rows = await account_posts(
+            session,
+            viewer,
+            account,
+            limit=params.limit(request),
+            max_id=params.cursor(request, "max_id"),
+            replies=replies,
         )
         entities = await statuses_json(session, rows, viewer, ctx.urls)
     return json_response(entities, headers=link_header(request, [r.id for r in rows]))
@@ -123,16 +124,8 @@ async def account_statuses(request: web.Request) -> web.Response:
 
 async def relationship_with(request: web.Request, viewer: Account, other: Account) -> web.Response:
     async with request.app[CONTEXT].db.read() as session:
-        out = (
-            await session.exec(
-                select(Follow).where(Follow.follower_id == viewer.id, Follow.followee_id == other.id)
-            )
-        ).first()
-        back = (
-            await session.exec(
-                select(Follow).where(Follow.follower_id == other.id, Follow.followee_id == viewer.id)
-            )
-        ).first()
+        out = await follow_between(session, viewer.id, other.id)
+        back = await follow_between(session, other.id, viewer.id)
     return json_response(_relationship(other.id, out, back))
 
 

@@ -5,7 +5,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spark_fed.errors import NotFound
 from spark_fed.models import Account, Status
-from spark_fed.queries.timelines import may_see
+from spark_fed.queries.timelines import visible_status
 
 from .params import is_id
 
@@ -30,7 +30,7 @@ async def account_or_404(session: AsyncSession, account_id: int) -> Account:
 
 async def status_or_404(session: AsyncSession, status_id: int, viewer: Account | None) -> Status:
     """404 also for what the viewer may not see, so its existence is not given away."""
-    status = await session.get(Status, status_id)
-    if status is None or not await may_see(session, viewer, status):
+    status = await visible_status(session, viewer, status_id)
+    if status is None:
         raise NotFound("Record not found")
     return status

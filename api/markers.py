@@ -5,8 +5,8 @@ from sqlmodel import col, select
 
 from spark_fed.errors import UnprocessableEntity
 from spark_fed.http.responses import json_response
+from spark_fed.markers import save_marker
 from spark_fed.models import Marker
-from spark_fed.models.types import utcnow
 from spark_fed.state import CONTEXT
 
 from . import params
@@ -47,15 +47,7 @@ async def save(request: web.Request) -> web.Response:
     saved = {}
     async with request.app[CONTEXT].db.write() as session:
         for timeline, last_read_id in updates.items():
-            marker = await session.get(Marker, (viewer.id, timeline))
-            if marker is None:
-                marker = Marker(account_id=viewer.id, timeline=timeline, last_read_id=last_read_id)
-            else:
-                marker.last_read_id = last_read_id
-                marker.version += 1
-                marker.updated_at = utcnow()
-            session.add(marker)
-            saved[timeline] = marker
+            saved[timeline] = await save_marker(session, viewer.id, timeline, last_read_id)
     return json_response({t: _entity(m) for t, m in saved.items()})
 
 

@@ -17,6 +17,17 @@ from spark_fed.config import Config
 from spark_fed.errors import BadRequest, UnprocessableEntity
 from spark_fed.http.responses import json_response
 from spark_fed.models import Account, OAuthApp
+from spark_fed.signin import (
+    NOT_APPROVED,
+    TOO_MANY,
+    WRONG_CREDENTIALS,
+    BadCredentials,
+    NotApproved,
+    TooManyAttempts,
+    guard_for,
+    remote_address,
+    sign_in,
+)
 from spark_fed.state import CONTEXT
 from spark_fed.tokens import READ, TOP_SCOPES, WRITE, create_token, find_token, revoke_token
 
@@ -34,13 +45,11 @@ from .oauth_clients import (
 from .oauth_codes import CHALLENGE, instance_key, issue_code, open_code, pkce_matches, redeem, token_for
 from .oauth_errors import NO_STORE, OAuthError, missing, oauth_json
 from .oauth_pages import AuthorizationRequest, check_csrf, code_page, consent_page, error_page
-from .oauth_signin import BadCredentials, TooManyAttempts, guard_for, remote_address, sign_in
 from .params import body
 
 routes = web.RouteTableDef()
 
 REVOKE_DENIED = "You are not authorized to revoke this token"
-TOO_MANY = "Too many failed sign-ins. Wait a few minutes and try again."
 
 
 # --- registering an app ------------------------------------------------------------------------
@@ -153,9 +162,9 @@ async def authorize(request: web.Request) -> web.Response:
     except TooManyAttempts:
         return consent_page(request, auth, login=login, problem=TOO_MANY, status=429)
     except BadCredentials:
-        return consent_page(
-            request, auth, login=login, problem="Wrong username, e-mail or password.", status=422
-        )
+        return consent_page(request, auth, login=login, problem=WRONG_CREDENTIALS, status=422)
+    except NotApproved:
+        return consent_page(request, auth, login=login, problem=NOT_APPROVED, status=403)
     code = issue_code(
         instance_key(ctx, "codes"),
         _id(account),
@@ -234,6 +243,8 @@ async def _password_grant(request: web.Request, app: OAuthApp, data: dict[str, A
         return json_response({"error": "Too many requests"}, status=429, headers={"Retry-After": "900"})
     except BadCredentials:
         raise OAuthError("invalid_grant") from None
+    except NotApproved:
+        raise OAuthError("invalid_grant", NOT_APPROVED) from None
     token = await create_token(ctx.db, account, scopes, app.id)
     return _token_response(token, scopes, int(time.time()))
 

@@ -31,7 +31,6 @@ _COOKIE_VALUE = re.compile(r"[A-Za-z0-9_\-]{43}")
 PAGE_HEADERS = {
     "Cache-Control": "no-cache, no-store, max-age=0, must-revalidate",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
     "Referrer-Policy": "same-origin",
 }
 TOP_SCOPE_WORDS = {

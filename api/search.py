@@ -10,6 +10,7 @@ from spark_fed.federation.actors import ActorNotFound
 from spark_fed.federation.notes import NoteRejected
 from spark_fed.http.responses import json_response
 from spark_fed.models import Account, Tag
+from spark_fed.queries.accounts import search_accounts
 from spark_fed.queries.timelines import may_see
 from spark_fed.state import CONTEXT
 
@@ -74,12 +75,4 @@ async def _accounts(request: web.Request, q: str, resolve: bool, limit: int) -> 
         except (ActorNotFound, UsageError):
             return []
     async with ctx.db.read() as session:
-        query = (
-            select(Account)
-            .where(
-                func.lower(Account.username).startswith(handle.lower()), Account.actor_type != "Application"
-            )
-            .order_by(col(Account.domain).is_not(None), Account.username)
-            .limit(limit)
-        )
-        return list((await session.exec(query)).all())
+        return await search_accounts(session, handle, limit)

@@ -3,7 +3,6 @@
 import asyncio
 
 from aiohttp import web
-from sqlmodel import col, select
 
 from outbox import interactions, posts
 from spark_fed.accounts import posting_defaults
@@ -11,7 +10,7 @@ from spark_fed.cache import TTLCache
 from spark_fed.errors import UnprocessableEntity, UsageError
 from spark_fed.http.responses import json_response
 from spark_fed.models import Status, Visibility
-from spark_fed.queries.timelines import may_see
+from spark_fed.queries.threads import thread
 from spark_fed.state import CONTEXT
 
 from . import params
@@ -141,30 +140,11 @@ async def context(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     async with ctx.db.read() as session:
         status = await status_or_404(session, api_id(request), viewer)
-        ancestors: list[Status] = []
-        cursor = status
-        while cursor.in_reply_to_id and len(ancestors) < 40:
-            parent = await session.get(Status, cursor.in_reply_to_id)
-            if parent is None:
-                break
-            ancestors.insert(0, parent)
-            cursor = parent
-        descendants: list[Status] = []
-        frontier = [status.id]
-        while frontier and len(descendants) < 200:
-            rows = list(
-                await session.exec(
-                    select(Status).where(col(Status.in_reply_to_id).in_(frontier)).order_by(Status.id)
-                )
-            )
-            descendants += rows
-            frontier = [r.id for r in rows]
-        visible_ancestors = [s for s in ancestors if await may_see(session, viewer, s)]
-        visible_descendants = [s for s in descendants if await may_see(session, viewer, s)]
+        found = await thread(session, viewer, status)
         return json_response(
             {
-                "ancestors": await statuses_json(session, visible_ancestors, viewer, ctx.urls),
-                "descendants": await statuses_json(session, visible_descendants, viewer, ctx.urls),
+                "ancestors": await statuses_json(session, found.ancestors, viewer, ctx.urls),
+                "descendants": await statuses_json(session, found.descendants, viewer, ctx.urls),
             }
         )
 

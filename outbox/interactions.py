@@ -88,14 +88,8 @@ async def like(ctx: Context, account: Account, url: str) -> str:
     like_id = f"{account.uri}#likes/{snowflake()}"
     async with ctx.db.write() as session:
         if not await store_favourite(session, account, status, like_id):
-            existing = (
-                await session.exec(
-                    select(Favourite).where(
-                        Favourite.account_id == account.id, Favourite.status_id == status.id
-                    )
-                )
-            ).one()
-            return existing.uri
+            existing = await _favourite_of(session, account, status)
+            return existing.uri if existing is not None else like_id
         if not author.is_local:
             enqueue(session, account, notes.like(account, like_id, status.uri), [author.inbox_url])
     ctx.deliveries_queued()

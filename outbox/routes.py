@@ -1,12 +1,10 @@
 """Serving statuses: every note and activity id dereferences, as AS2 for peers and HTML for people."""
 
-import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from actors.collections import PAGE_SIZE, collection, collection_page, read_cursor, wants_page
-from spark_fed.content import plain_text
 from spark_fed.errors import Gone, NotFound
 from spark_fed.federation.authentication import NotAuthenticated, authenticate
 from spark_fed.http.negotiation import wants_activity_json
@@ -62,27 +60,18 @@ async def _check_visible(request: web.Request, status: Status, author: Account) 
 
 
 @routes.get("/users/{username}/statuses/{status_id}")
-@routes.get("/@{username}/{status_id}")
 async def status(request: web.Request) -> web.StreamResponse:
+    """The note as AS2; a browser is sent to its page (`web`), which serves this too."""
     author = await _author(request)
     row = await _status(request, author)
     if row.reblog_of_id is not None:
         raise web.HTTPFound(row.uri)
+    if not wants_activity_json(request):
+        raise web.HTTPFound(row.url or row.uri)
     ctx = request.app[CONTEXT]
     async with ctx.db.read() as session:
         document = await note_document(ctx, session, row, author)
-    if wants_activity_json(request):
-        return activity_response(notes.with_context(document))
-    response = aiohttp_jinja2.render_template(
-        "status.html",
-        request,
-        {
-            "author": author,
-            "status": row,
-            "handle": f"@{author.username}@{ctx.urls.domain}",
-            "text": plain_text,
-        },
-    )
+    response = activity_response(notes.with_context(document))
     response.headers["Link"] = f'<{row.uri}>; rel="alternate"; type="application/activity+json"'
     return response
 

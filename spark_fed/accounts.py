@@ -4,6 +4,7 @@ import asyncio
 
 from sqlalchemy.exc import IntegrityError
 
+from .browser_sessions import end_sessions
 from .db import Database
 from .errors import UsageError
 from .keys import generate_private_key_pem, public_pem_for
@@ -24,8 +25,11 @@ async def create_local_user(
     locked: bool = False,
     email: str | None = None,
     password_hash: str | None = None,
+    approved: bool = True,
 ) -> Account:
-    """PASSWORD_HASH comes from `passwords.hash_password`, hashed before any transaction opens."""
+    """PASSWORD_HASH comes from `passwords.hash_password`, hashed before any transaction opens.
+
+    APPROVED=False leaves a sign-up unable to sign in until `spark-fed users approve`."""
     check_username(username)
     email = check_email(email) if email else None
     # RSA generation takes tens of milliseconds: keep it off the event loop.
@@ -55,19 +59,25 @@ async def create_local_user(
                 raise UsageError(f"e-mail {email!r} is taken")
             session.add(account)
             await session.flush()
-            session.add(User(account_id=account.id, email=email, password_hash=password_hash))
+            session.add(
+                User(account_id=account.id, email=email, password_hash=password_hash, approved=approved)
+            )
     except IntegrityError:
         raise UsageError(f"username {username!r} or that e-mail is taken") from None
     return account
 
 
-async def set_password_hash(db: Database, account: Account, password_hash: str) -> None:
+async def set_password_hash(
+    db: Database, account: Account, password_hash: str, *, keep_session: int | None = None
+) -> None:
+    """Set the password, and sign out every browser but KEEP_SESSION (the one that changed it)."""
     async with db.write() as session:
         user = await session.get(User, account.id)
         if user is None:
             user = User(account_id=account.id)
         user.password_hash = password_hash
         session.add(user)
+        await end_sessions(session, account.id, keep=keep_session)
 
 
 def check_email(email: str) -> str:

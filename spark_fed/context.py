@@ -14,6 +14,7 @@ from .db import Database
 from .federation.actors import RemoteActors
 from .federation.keys import KeyStore
 from .federation.notes import RemoteNotes
+from .federation.outboxes import RecentPosts
 from .federation.signing import SignedClient
 from .http.client import HttpClient
 from .models import Account
@@ -30,6 +31,7 @@ class Context:
     actors: RemoteActors
     keys: KeyStore
     notes: RemoteNotes
+    recent_posts: RecentPosts
     instance_actor: Account
     # Called after deliveries are queued: wakes an in-process worker (a command has none; the
     # server's workers then find the rows at their next poll).
@@ -56,6 +58,7 @@ async def open_context(config: Config, *, migrate: bool = True) -> AsyncIterator
         instance_actor = await ensure_instance_actor(db, urls)
         signed = SignedClient(http)
         actors = RemoteActors(db, signed, config, instance_actor)
+        notes = RemoteNotes(db, actors)
         yield Context(
             config=config,
             db=db,
@@ -64,7 +67,8 @@ async def open_context(config: Config, *, migrate: bool = True) -> AsyncIterator
             signed=signed,
             actors=actors,
             keys=KeyStore(actors),
-            notes=RemoteNotes(db, actors),
+            notes=notes,
+            recent_posts=RecentPosts(actors, notes),
             instance_actor=instance_actor,
         )
     finally:

@@ -7,7 +7,7 @@ these inside their own `Database.write()` transaction, so a status is
 stored whole or not at all.
 """
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -118,7 +118,8 @@ async def store_boost(session: AsyncSession, boost: Status, booster: Account, or
     readers = await followers_of(session, booster.id, local=True)
     if booster.is_local:
         readers.append(booster)
-    await _add_to_feeds(session, boost.id, readers)
+    seen = await _feeds_showing(session, original.id, [r.id for r in readers])
+    await _add_to_feeds(session, boost.id, [r for r in readers if r.id not in seen])
     await _notify_author(session, original, booster, NotificationType.REBLOG)
 
 
@@ -153,6 +154,21 @@ async def _notify_author(
         session.add(
             Notification(account_id=author.id, type=kind, from_account_id=sender.id, status_id=status.id)
         )
+
+
+async def _feeds_showing(session: AsyncSession, note_id: int, account_ids: list[int]) -> set[int]:
+    """Which of these home feeds already hold the note, or a boost of it: a post shows once in a
+    feed, as Mastodon's and Twitter's do, however many people one follows boost it."""
+    if not account_ids:
+        return set()
+    boosts = select(Status.id).where(Status.reblog_of_id == note_id)
+    rows = await session.exec(
+        select(FeedEntry.account_id).where(
+            col(FeedEntry.account_id).in_(account_ids),
+            or_(FeedEntry.status_id == note_id, col(FeedEntry.status_id).in_(boosts)),
+        )
+    )
+    return set(rows.all())
 
 
 async def _add_to_feeds(session: AsyncSession, status_id: int, readers: list[Account]) -> None:

@@ -17,9 +17,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from api.cors import cors_middleware
-from api.oauth_signin import SignInGuard, guard_for
 from spark_fed.accounts import set_password_hash
 from spark_fed.passwords import hash_password
+from spark_fed.signin import SignInGuard, guard_for
 from spark_fed.tokens import find_token
 
 PASSWORD = "correct horse battery"

@@ -41,7 +41,7 @@ def test_create_and_list(config_file: Path, capsys: pytest.CaptureFixture[str]) 
     assert rows[0]["created_at"].endswith("Z")
     status, out, _ = run(config_file, capsys, "users", "list")
     lines = out.splitlines()
-    assert lines[0].split() == ["HANDLE", "DISPLAY_NAME", "LOCKED", "CREATED_AT"]
+    assert lines[0].split() == ["HANDLE", "DISPLAY_NAME", "LOCKED", "APPROVED", "CREATED_AT"]
     assert lines[1].startswith("alice@spark.test")
     assert len(lines) == 3
 

@@ -7,12 +7,10 @@ configuration, 1 for a failure of the server or the network).
 
 import argparse
 import asyncio
-import json
 import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
 from typing import Any
 
 import outbox.actions as actions
@@ -23,13 +21,15 @@ from ..config import Config, load_config
 from ..context import Context, open_context
 from ..errors import ConfigError, UsageError
 from ..federation.actors import ActorNotFound
-from ..models import Account, FollowState
+from ..models import Account, FollowState, User
 from ..passwords import WeakPassword, hash_password
-from ..queries.accounts import find_local_user, list_local_users
+from ..queries.accounts import find_local_user, list_local_users, users_of
 from ..queries.follows import FOLLOWERS, FOLLOWING, Direction, list_follows
 from ..tokens import DEFAULT_SCOPES, create_token, parse_scopes
 from ..usernames import check_username
+from .output import iso, print_rows
 from .posts import add_commands as add_post_commands
+from .sessions import add_commands as add_session_commands
 
 Command = Callable[[Config, argparse.Namespace], Awaitable[int]]
 
@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--json", action="store_true")
         command.set_defaults(run=runner)
     add_post_commands(commands, _local_user)
+    add_session_commands(commands, users, _local_user)
     requests = commands.add_parser("follow-requests", help="pending requests to a locked account")
     actions = requests.add_subparsers(dest="requests_command", required=True)
     listing = actions.add_parser("list", help="list pending requests to NAME")
@@ -188,11 +189,9 @@ async def cmd_tokens_create(config: Config, args: argparse.Namespace) -> int:
 async def cmd_users_list(config: Config, args: argparse.Namespace) -> int:
     async with open_context(config) as ctx, ctx.db.read() as session:
         accounts = await list_local_users(session)
-    rows = [_user_row(account, config) for account in accounts]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        _print_table(rows, ["handle", "display_name", "locked", "created_at"])
+        users = await users_of(session, [a.id for a in accounts])
+    rows = [_user_row(account, users.get(account.id), config) for account in accounts]
+    print_rows(rows, ["handle", "display_name", "locked", "approved", "created_at"], as_json=args.json)
     return 0
 
 
@@ -257,14 +256,11 @@ async def _list_follows(
             "handle": _handle(other, config),
             "actor": other.uri,
             "state": follow.state,
-            "since": _iso(follow.created_at),
+            "since": iso(follow.created_at),
         }
         for follow, other in rows
     ]
-    if args.json:
-        print(json.dumps(listed, indent=2))
-    else:
-        _print_table(listed, ["handle", "state", "since"])
+    print_rows(listed, ["handle", "state", "since"], as_json=args.json)
     return 0
 
 
@@ -288,27 +284,13 @@ def _handle(account: Account, config: Config) -> str:
     return f"{account.username}@{account.domain or config.server.domain}"
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _user_row(account: Account, config: Config) -> dict[str, Any]:
+def _user_row(account: Account, user: User | None, config: Config) -> dict[str, Any]:
     return {
         "username": account.username,
         "handle": f"{account.username}@{config.server.domain}",
         "actor": account.uri,
         "display_name": account.display_name,
         "locked": account.locked,
-        "created_at": _iso(account.created_at),
+        "approved": user.approved if user is not None else True,
+        "created_at": iso(account.created_at),
     }
-
-
-def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    if not rows:
-        print("(none)")
-        return
-    cells = [[str(row[c]) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())

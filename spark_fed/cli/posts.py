@@ -12,6 +12,7 @@ from ..content import plain_text
 from ..context import Context, open_context
 from ..models import Account, Status, Visibility
 from ..queries.timelines import TimelineItem, TimelineKind, notifications, timeline
+from .output import iso
 
 PAGE = 200
 
@@ -26,13 +27,13 @@ def add_commands(commands: Any, local_user: Any) -> None:
     post.add_argument("--cw", metavar="TEXT", help="content warning (summary), marks the post sensitive")
     post.add_argument("--language", metavar="CODE")
     post.add_argument("--json", action="store_true")
-    post.set_defaults(run=_with_user(local_user, _post))
+    post.set_defaults(run=with_user(local_user, _post))
     edit = commands.add_parser("edit", help="replace the text of NAME's post at URL")
     edit.add_argument("name")
     edit.add_argument("url")
     edit.add_argument("text")
     edit.add_argument("--json", action="store_true")
-    edit.set_defaults(run=_with_user(local_user, _edit))
+    edit.set_defaults(run=with_user(local_user, _edit))
     for name, action, text in (
         ("delete", posts.delete, "delete NAME's post at URL (it then answers 410)"),
         ("boost", interactions.boost, "boost the post at URL as NAME"),
@@ -43,21 +44,21 @@ def add_commands(commands: Any, local_user: Any) -> None:
         command = commands.add_parser(name, help=text)
         command.add_argument("name")
         command.add_argument("url")
-        command.set_defaults(run=_with_user(local_user, _simple(action)))
+        command.set_defaults(run=with_user(local_user, _simple(action)))
     reading = commands.add_parser("timeline", help="NAME's timeline, newest first")
     reading.add_argument("name")
     reading.add_argument("--kind", choices=[k.value for k in TimelineKind], default=TimelineKind.HOME.value)
     reading.add_argument("--limit", type=int, default=20)
     reading.add_argument("--json", action="store_true")
-    reading.set_defaults(run=_with_user(local_user, _timeline))
+    reading.set_defaults(run=with_user(local_user, _timeline))
     notes = commands.add_parser("notifications", help="NAME's notifications, newest first")
     notes.add_argument("name")
     notes.add_argument("--limit", type=int, default=40)
     notes.add_argument("--json", action="store_true")
-    notes.set_defaults(run=_with_user(local_user, _notifications))
+    notes.set_defaults(run=with_user(local_user, _notifications))
 
 
-def _with_user(local_user: Any, action: Any) -> Any:
+def with_user(local_user: Any, action: Any) -> Any:
     async def run(config: Config, args: argparse.Namespace) -> int:
         async with open_context(config) as ctx:
             account = await local_user(ctx, args.name)
@@ -130,10 +131,6 @@ def _handle(ctx: Context, account: Account) -> str:
     return f"{account.username}@{account.domain or ctx.urls.domain}"
 
 
-def _iso(moment: Any) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _timeline_row(ctx: Context, item: TimelineItem) -> dict[str, Any]:
     note = item.note
     row = {
@@ -142,8 +139,8 @@ def _timeline_row(ctx: Context, item: TimelineItem) -> dict[str, Any]:
         "author": _handle(ctx, item.note_author),
         "content": note.content,
         "summary": note.summary or None,
-        "published": _iso(note.published),
-        "edited": _iso(note.edited_at) if note.edited_at else None,
+        "published": iso(note.published),
+        "edited": iso(note.edited_at) if note.edited_at else None,
         "in_reply_to": note.in_reply_to_uri,
         "visibility": note.visibility,
         "likes": note.favourites_count,
@@ -164,7 +161,7 @@ async def _notifications(ctx: Context, account: Account, args: argparse.Namespac
             "type": item.notification.type,
             "account": _handle(ctx, item.sender),
             "status": item.status.uri if item.status else None,
-            "created_at": _iso(item.notification.created_at),
+            "created_at": iso(item.notification.created_at),
         }
         for item in items
     ]

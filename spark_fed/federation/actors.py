@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from ..activitystreams import ACTOR_TYPES, as_list
 from ..config import Config
+from ..content import sanitize_html
 from ..db import Database
 from ..errors import UsageError
 from ..http.client import FetchError
@@ -211,7 +212,8 @@ def actor_values(document: dict[str, Any]) -> dict[str, Any]:
         "domain": host_of(uri),
         "actor_type": next(iter(sorted(types & ACTOR_TYPES))),
         "display_name": _text(document.get("name"), 2048),
-        "summary": _text(document.get("summary"), _MAX_TEXT),
+        # Shown as HTML on profiles and in apps: reduced to the allow-list, as notes are.
+        "summary": sanitize_html(_text(document.get("summary"), _MAX_TEXT)),
         "locked": document.get("manuallyApprovesFollowers") is True,
         "discoverable": document.get("discoverable") is True,
         "url": _profile_url(document.get("url"), uri),

@@ -118,6 +118,28 @@ class RemoteNotes:
             await notify_edit(session, status)
         return status
 
+    async def link_parent(self, status: Status) -> Status | None:
+        """Fetch the post STATUS replies to, when it was not stored with it, and link the two.
+
+        A reply's parent may have been unreachable when the reply arrived; a reader opening
+        the thread later should still see what it answers (the chain above, as in `ingest`,
+        at most `MAX_PARENT_DEPTH` deep).
+        """
+        if status.in_reply_to_uri is None or status.in_reply_to_id is not None:
+            return None
+        try:
+            parent = await self.get(status.in_reply_to_uri)
+        except NoteRejected as exc:
+            log.info("reply parent %s not stored: %s", status.in_reply_to_uri, exc)
+            return None
+        async with self.db.write() as session:
+            stored = await session.get(Status, status.id)
+            if stored is not None and stored.in_reply_to_id is None:
+                stored.in_reply_to_id = parent.id
+                stored.in_reply_to_account_id = parent.account_id
+                session.add(stored)
+        return parent
+
     async def _author(self, uri: str) -> Account:
         try:
             return await self.actors.get(uri)

@@ -1,11 +1,14 @@
-"""The one place where errors become HTTP responses."""
+"""The one place where errors become HTTP responses, and the headers every HTML page carries."""
 
 import logging
 from collections.abc import Awaitable, Callable
 
+import aiohttp_jinja2
 from aiohttp import web
 
 from ..errors import SparkError
+from ..state import CONFIG
+from .negotiation import wants_html
 from .responses import error_response
 
 log = logging.getLogger(__name__)
@@ -13,16 +16,59 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+TITLES = {
+    400: "Bad request",
+    401: "Sign in required",
+    403: "Not allowed",
+    404: "Page not found",
+    410: "Gone",
+    413: "Too large",
+    422: "That didn't work",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except SparkError as exc:
-        return error_response(exc.message, exc.status)
+        return _error(request, exc.message, exc.status)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(exc.reason, exc.status)
+        return _error(request, exc.reason, exc.status)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response("internal server error", 500)
+        return _error(request, "internal server error", 500)
+
+
+def _error(request: web.Request, message: str, status: int) -> web.Response:
+    """`{"error": …}` for programs; a page in the site's layout for a person's browser."""
+    if not wants_html(request):
+        return error_response(message, status)
+    context = {
+        "title": TITLES.get(status, "Something went wrong"),
+        "message": message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."),
+        "instance_title": request.app[CONFIG].instance.title,
+    }
+    return aiohttp_jinja2.render_template("error.html", request, context, status=status)
+
+
+# No inline script, no framing, nothing loaded from elsewhere but remote avatars (images).
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+@web.middleware
+async def page_headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every HTML page, error pages included: the content policy above and no MIME sniffing."""
+    response = await handler(request)
+    if response.content_type == "text/html":
+        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

@@ -41,3 +41,13 @@ def wants_activity_json(request: web.Request) -> bool:
     best_json = max((q for kind, q in accepted if kind in AS2_TYPES), default=0.0)
     best_html = max((q for kind, q in accepted if kind in HTML_TYPES or kind == "*/*"), default=0.0)
     return best_json > 0 and best_json >= best_html
+
+
+def wants_html(request: web.Request) -> bool:
+    """True for a browser's navigation: it names text/html, above any JSON type (API paths never)."""
+    if request.path.startswith("/api/"):
+        return False
+    accepted = parse_accept(request.headers.get("Accept", ""))
+    best_html = max((q for kind, q in accepted if kind in HTML_TYPES), default=0.0)
+    best_json = max((q for kind, q in accepted if kind in JSON_TYPES), default=0.0)
+    return best_html > 0 and best_html > best_json

@@ -1,7 +1,7 @@
 """The data model. Importing this package registers every table on SQLModel.metadata."""
 
 from .account import INSTANCE_ACTOR_USERNAME, Account
-from .credentials import AccessToken, Marker, OAuthApp, User
+from .credentials import AccessToken, Marker, OAuthApp, User, WebSession
 from .follow import Follow, FollowState
 from .jobs import Delivery, HostFailure, InboxItem, JobState, QueuedJob
 from .status import (
@@ -41,4 +41,5 @@ __all__ = [
     "Tombstone",
     "User",
     "Visibility",
+    "WebSession",
 ]

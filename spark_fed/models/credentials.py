@@ -23,6 +23,8 @@ class User(SQLModel, table=True):
     default_visibility: str = Field(default="public", max_length=16)
     default_sensitive: bool = False
     default_language: str | None = Field(default=None, max_length=16)
+    # False while a sign-up waits for `spark-fed users approve` (registrations = "approval").
+    approved: bool = True
 
 
 class OAuthApp(SQLModel, table=True):
@@ -69,3 +71,25 @@ class Marker(SQLModel, table=True):
     last_read_id: str = Field(max_length=32)
     version: int = 1
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class WebSession(SQLModel, table=True):
+    """A browser signed in to the web interface.
+
+    A table rather than a signed cookie, so that `spark-fed sessions` can list and end them and a
+    password change can sign the other browsers out. Only the SHA-256 of the cookie is stored.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    account_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    # Every form of this session carries it; a page of another site cannot read it.
+    csrf_token: str = Field(max_length=64)
+    user_agent: str = Field(default="", max_length=512)
+    address: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -34,7 +34,8 @@ class Status(SQLModel, table=True):
         Index("ix_statuses_public", "visibility", "local", "id"),
         Index("ix_statuses_reply", "in_reply_to_id"),
         Index("ix_statuses_reply_uri", "in_reply_to_uri"),
-        Index("ix_statuses_reblog", "reblog_of_id"),
+        # With the booster: "has the viewer boosted these?" is then one probe per note.
+        Index("ix_statuses_reblog", "reblog_of_id", "account_id"),
     )
 
     id: int = Field(

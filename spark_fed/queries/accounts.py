@@ -1,6 +1,6 @@
 """Looking up accounts."""
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +22,14 @@ async def find_local_user(session: AsyncSession, username: str) -> Account | Non
 async def list_local_users(session: AsyncSession) -> list[Account]:
     query = select(Account).where(_IS_LOCAL_USER).order_by(col(Account.id))
     return list((await session.exec(query)).all())
+
+
+async def users_of(session: AsyncSession, account_ids: list[int]) -> dict[int, User]:
+    """The sign-in rows (e-mail, approval) of local accounts, by account id."""
+    if not account_ids:
+        return {}
+    rows = await session.exec(select(User).where(col(User.account_id).in_(account_ids)))
+    return {user.account_id: user for user in rows.all()}
 
 
 async def count_local_users(session: AsyncSession) -> int:
@@ -49,3 +57,22 @@ async def find_remote_by_handle(session: AsyncSession, username: str, domain: st
 
 async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
     return (await session.exec(select(User).where(User.email == email.strip().lower()))).first()
+
+
+async def search_accounts(session: AsyncSession, text: str, limit: int) -> list[Account]:
+    """Known accounts whose username or display name starts with TEXT, local ones first."""
+    prefix = text.lower()
+    query = (
+        select(Account)
+        .where(
+            or_(
+                func.lower(Account.username).startswith(prefix),
+                func.lower(Account.display_name).startswith(prefix),
+            ),
+            Account.actor_type != "Application",
+            Account.username != INSTANCE_ACTOR_USERNAME,
+        )
+        .order_by(col(Account.domain).is_not(None), Account.username)
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())

@@ -69,3 +69,23 @@ async def list_follows(
     if state is not None:
         query = query.where(Follow.state == state)
     return list((await session.exec(query)).all())
+
+
+async def follow_between(session: AsyncSession, follower_id: int, followee_id: int) -> Follow | None:
+    """The follow of FOLLOWER_ID to FOLLOWEE_ID, whatever its state."""
+    query = select(Follow).where(Follow.follower_id == follower_id, Follow.followee_id == followee_id)
+    return (await session.exec(query)).first()
+
+
+async def pending_requests_from(session: AsyncSession, account_id: int, sender_ids: list[int]) -> set[int]:
+    """Which of SENDER_IDS still wait for ACCOUNT_ID to answer their follow request."""
+    if not sender_ids:
+        return set()
+    rows = await session.exec(
+        select(Follow.follower_id).where(
+            Follow.followee_id == account_id,
+            Follow.state == FollowState.PENDING,
+            col(Follow.follower_id).in_(sender_ids),
+        )
+    )
+    return set(rows.all())

@@ -58,10 +58,10 @@ async def timeline(
     if max_id is not None:
         query = query.where(key < max_id)
     rows = list((await session.exec(query.order_by(key.desc()).limit(limit))).all())
-    return await _with_authors(session, rows)
+    return await with_authors(session, rows)
 
 
-async def _with_authors(session: AsyncSession, rows: list[Status]) -> list[TimelineItem]:
+async def with_authors(session: AsyncSession, rows: list[Status]) -> list[TimelineItem]:
     """Authors and boosted notes for a page, in two queries rather than two per row."""
     boosted_ids = {r.reblog_of_id for r in rows if r.reblog_of_id is not None}
     boosted = {}
@@ -122,6 +122,35 @@ async def may_see(session: AsyncSession, reader: Account | None, status: Status)
     if status.visibility == Visibility.FOLLOWERS:
         return await follows(session, reader.id, status.account_id)
     return False
+
+
+async def account_posts(
+    session: AsyncSession,
+    reader: Account | None,
+    account: Account,
+    *,
+    limit: int,
+    max_id: int | None = None,
+    replies: bool = False,
+) -> list[Status]:
+    """ACCOUNT's posts and boosts that READER may see, newest first; replies only when REPLIES."""
+    shown = [Visibility.PUBLIC, Visibility.UNLISTED]
+    if reader is not None and (reader.id == account.id or await follows(session, reader.id, account.id)):
+        shown.append(Visibility.FOLLOWERS)
+    query = select(Status).where(Status.account_id == account.id, col(Status.visibility).in_(shown))
+    if not replies:
+        query = query.where(col(Status.in_reply_to_uri).is_(None))
+    if max_id is not None:
+        query = query.where(col(Status.id) < max_id)
+    return list((await session.exec(query.order_by(col(Status.id).desc()).limit(limit))).all())
+
+
+async def visible_status(session: AsyncSession, reader: Account | None, status_id: int) -> Status | None:
+    """The status by id, or None when there is none or READER may not see it (the two look alike)."""
+    status = await session.get(Status, status_id)
+    if status is None or not await may_see(session, reader, status):
+        return None
+    return status
 
 
 async def tag_timeline(

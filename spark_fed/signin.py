@@ -1,7 +1,8 @@
 """Checking a username (or e-mail) and password, with a brake on guessing.
 
-Both password doors, the OAuth password grant and the consent page's form,
-come through `sign_in`, so one guard counts their failures: per remote
+Every password door (the OAuth password grant, the consent page's form and
+the web interface's sign-in page) comes through `sign_in`, so one guard counts
+their failures: per remote
 address and per account, in bounded TTL caches. After `ADDRESS_LIMIT`
 failures from one address, or `ACCOUNT_LIMIT` against one account, further
 attempts are refused with 429 before any password is hashed, until
@@ -21,17 +22,20 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from spark_fed.cache import TTLCache
-from spark_fed.config import AuthConfig
-from spark_fed.context import Context
-from spark_fed.models import Account, User
-from spark_fed.passwords import hash_password, verify_password
-from spark_fed.queries.accounts import find_local_user, find_user_by_email
+from .cache import TTLCache
+from .config import AuthConfig
+from .context import Context
+from .models import Account, User
+from .passwords import hash_password, verify_password
+from .queries.accounts import find_local_user, find_user_by_email
 
 ADDRESS_LIMIT = 5
 ACCOUNT_LIMIT = 10
 WINDOW_SECONDS = 15 * 60
 TRACKED = 10_000
+WRONG_CREDENTIALS = "Wrong username, e-mail or password."
+TOO_MANY = "Too many failed sign-ins. Wait a few minutes and try again."
+NOT_APPROVED = "This account is waiting for an administrator's approval."
 
 
 class TooManyAttempts(Exception):
@@ -40,6 +44,10 @@ class TooManyAttempts(Exception):
 
 class BadCredentials(Exception):
     """No such account, no password set, or the wrong password: callers cannot tell which."""
+
+
+class NotApproved(Exception):
+    """The right password, for a sign-up that an admin has not approved yet."""
 
 
 @dataclass
@@ -159,4 +167,6 @@ async def sign_in(ctx: Context, guard: SignInGuard, address: str, login: str, pa
         guard.failed(address, account_id)
         raise BadCredentials()
     guard.succeeded(account.id)
+    if user is not None and not user.approved:
+        raise NotApproved()
     return account

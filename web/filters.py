@@ -1,0 +1,19 @@
+"""Template filters: how times read on the pages."""
+
+from datetime import datetime
+
+from spark_fed.models.types import utcnow
+
+
+def ago(moment: datetime) -> str:
+    """Twitter's short relative times: 45s, 12m, 3h, then "Mar 4", then "Mar 4, 2024"."""
+    seconds = int((utcnow() - moment).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    if moment.year == utcnow().year:
+        return f"{moment:%b} {moment.day}"
+    return f"{moment:%b} {moment.day}, {moment.year}"

@@ -1,0 +1,209 @@
+"""What the buttons and forms do: each calls the same service the commands and the API call.
+
+Every handler reads its form through `form_of` (same origin, CSRF token) and
+answers 303 back to the page it came from; a script that asked for JSON
+(`Accept: application/json`) gets the button's new state instead, so that a
+like or a follow needs no reload.
+"""
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from outbox import actions, interactions, posts
+from spark_fed.context import Context
+from spark_fed.errors import NotFound, UnprocessableEntity, UsageError
+from spark_fed.models import Account, Status
+from spark_fed.queries.timelines import visible_status
+from spark_fed.state import CONTEXT
+
+from ..auth import Viewer, form_of, require_viewer
+from ..names import thread_path
+from ..posts import views_of
+from ..render import page
+from .signin import safe_next
+
+routes = web.RouteTableDef()
+VISIBILITIES = ("public", "unlisted", "followers", "direct")
+
+
+def path_id(request: web.Request, name: str = "id") -> int:
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 19:
+        raise NotFound("no such post")
+    return int(raw)
+
+
+async def _status(request: web.Request, who: Viewer) -> Status:
+    async with request.app[CONTEXT].db.read() as session:
+        status = await visible_status(session, who.account, path_id(request))
+    if status is None:
+        raise NotFound("no such post")
+    return status
+
+
+async def _own_status(request: web.Request, who: Viewer) -> Status:
+    status = await _status(request, who)
+    if status.account_id != who.account.id or status.reblog_of_id is not None:
+        raise NotFound("no such post of yours")
+    return status
+
+
+def _back(request: web.Request, form: MultiDictProxy[str], state: dict[str, object]) -> web.Response:
+    if "application/json" in request.headers.get("Accept", ""):
+        return web.json_response(state)
+    raise web.HTTPSeeOther(safe_next(form.get("next")))
+
+
+def _text(form: MultiDictProxy[str], name: str) -> str:
+    value = form.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+@routes.post("/web/statuses")
+async def create(request: web.Request) -> web.Response:
+    who, form = await form_of(request)
+    ctx = request.app[CONTEXT]
+    text, visibility = _text(form, "text"), _text(form, "visibility") or "public"
+    if not text:
+        raise UnprocessableEntity("a post needs some text")
+    if visibility not in VISIBILITIES:
+        raise UnprocessableEntity(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    parent = None
+    if _text(form, "in_reply_to").isdigit():
+        async with ctx.db.read() as session:
+            parent = await visible_status(session, who.account, int(_text(form, "in_reply_to")))
+        if parent is None:
+            raise NotFound("the post you reply to is gone")
+    try:
+        await posts.post(
+            ctx,
+            who.account,
+            text,
+            visibility=visibility,
+            reply_to=parent.uri if parent else None,
+            cw=_text(form, "cw") or None,
+        )
+    except UsageError as exc:
+        raise UnprocessableEntity(str(exc)) from None
+    if parent is None:
+        raise web.HTTPSeeOther("/")
+    async with ctx.db.read() as session:
+        author = await session.get(Account, parent.account_id)
+    raise web.HTTPSeeOther(thread_path(author, parent.id))
+
+
+Service = Callable[[Context, Account, str], Awaitable[object]]
+
+
+def _toggle(service: Service, field: str, on: bool) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A like/unlike/repost/undo handler: the service, then the note's fresh count."""
+
+    async def handler(request: web.Request) -> web.Response:
+        who, form = await form_of(request)
+        status = await _status(request, who)
+        ctx = request.app[CONTEXT]
+        try:
+            await service(ctx, who.account, status.uri)
+        except UsageError as exc:
+            raise UnprocessableEntity(str(exc)) from None
+        async with ctx.db.read() as session:
+            fresh = await session.get(Status, status.id)
+        return _back(request, form, {"pressed": on, "count": getattr(fresh, field, 0)})
+
+    return handler
+
+
+routes.post("/web/statuses/{id}/like")(_toggle(interactions.like, "favourites_count", True))
+routes.post("/web/statuses/{id}/unlike")(_toggle(interactions.unlike, "favourites_count", False))
+routes.post("/web/statuses/{id}/repost")(_toggle(interactions.boost, "reblogs_count", True))
+routes.post("/web/statuses/{id}/unrepost")(_toggle(interactions.unboost, "reblogs_count", False))
+
+
+@routes.get("/web/statuses/{id}/edit")
+async def edit_page(request: web.Request) -> web.Response:
+    who = await require_viewer(request)
+    status = await _own_status(request, who)
+    return await page(request, "edit.html", who, {"status": status})
+
+
+@routes.post("/web/statuses/{id}/edit")
+async def edit(request: web.Request) -> web.Response:
+    who, form = await form_of(request)
+    status = await _own_status(request, who)
+    text = _text(form, "text")
+    if not text:
+        raise UnprocessableEntity("a post needs some text")
+    try:
+        await posts.edit(request.app[CONTEXT], who.account, status.uri, text)
+    except UsageError as exc:
+        raise UnprocessableEntity(str(exc)) from None
+    raise web.HTTPSeeOther(thread_path(who.account, status.id))
+
+
+@routes.get("/web/statuses/{id}/delete")
+async def delete_page(request: web.Request) -> web.Response:
+    """The confirmation: deleting takes a second, deliberate press."""
+    who = await require_viewer(request)
+    status = await _own_status(request, who)
+    async with request.app[CONTEXT].db.read() as session:
+        [view] = await views_of(session, who.account, [status])
+    return await page(request, "delete.html", who, {"view": view})
+
+
+@routes.post("/web/statuses/{id}/delete")
+async def delete(request: web.Request) -> web.Response:
+    who, _form = await form_of(request)
+    status = await _own_status(request, who)
+    await posts.delete(request.app[CONTEXT], who.account, status.uri)
+    raise web.HTTPSeeOther("/")
+
+
+async def _account(request: web.Request) -> Account:
+    raw = request.match_info["account_id"]
+    async with request.app[CONTEXT].db.read() as session:
+        account = await session.get(Account, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    if account is None or account.is_instance_actor:
+        raise NotFound("no such account")
+    return account
+
+
+@routes.post("/web/accounts/{account_id}/follow")
+async def follow(request: web.Request) -> web.Response:
+    who, form = await form_of(request)
+    target = await _account(request)
+    if target.id == who.account.id:
+        raise UnprocessableEntity("you cannot follow yourself")
+    result = await actions.follow(request.app[CONTEXT], who.account, target.uri)
+    return _back(request, form, {"state": result.follow.state})
+
+
+@routes.post("/web/accounts/{account_id}/unfollow")
+async def unfollow(request: web.Request) -> web.Response:
+    who, form = await form_of(request)
+    target = await _account(request)
+    try:
+        await actions.unfollow(request.app[CONTEXT], who.account, target.uri)
+    except UsageError as exc:
+        raise UnprocessableEntity(str(exc)) from None
+    return _back(request, form, {"state": None})
+
+
+def _answer(accept: bool) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        who, form = await form_of(request)
+        follower = await _account(request)
+        try:
+            await actions.answer_follow_request(
+                request.app[CONTEXT], who.account, follower.uri, accept=accept
+            )
+        except UsageError as exc:
+            raise UnprocessableEntity(str(exc)) from None
+        return _back(request, form, {"accepted": accept})
+
+    return handler
+
+
+routes.post("/web/follow_requests/{account_id}/accept")(_answer(True))
+routes.post("/web/follow_requests/{account_id}/reject")(_answer(False))

@@ -1,0 +1,20 @@
+"""The web interface's routes and its template filters."""
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from spark_fed.content import sanitize_html
+
+from .filters import ago
+from .pages import actions, assets, notifications, profiles, search, settings, signin, threads, timelines
+
+PAGES = (timelines, signin, actions, threads, profiles, notifications, search, settings, assets)
+
+
+def setup(app: web.Application) -> None:
+    for module in PAGES:
+        app.router.add_routes(module.routes)
+    filters = aiohttp_jinja2.get_env(app).filters
+    filters["ago"] = ago
+    # Bios are sanitised when stored; rows stored before that rule are sanitised when shown.
+    filters["clean"] = sanitize_html
