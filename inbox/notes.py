@@ -142,8 +142,12 @@ async def _followed(ctx: Context, actor: Account) -> bool:
 
 
 async def _concerns_us(ctx: Context, actor: Account, note: dict[str, Any]) -> bool:
-    if await _followed(ctx, actor):
-        return True
+    """What the note itself says is checked before the database is asked about the author."""
+    return _names_us(ctx, note) or await _followed(ctx, actor)
+
+
+def _names_us(ctx: Context, note: dict[str, Any]) -> bool:
+    """Addressed to, mentioning or replying to someone or something here."""
     addressed = [id_of(v) for v in (*as_list(note.get("to")), *as_list(note.get("cc")))]
     mentioned = [
         tag.get("href")

@@ -10,7 +10,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..activitystreams import PUBLIC_ALIASES, as_list
@@ -19,7 +20,6 @@ from ..db import Database
 from ..models import Account, Status, Visibility
 from ..models.ids import snowflake
 from ..models.types import utcnow
-from ..queries.accounts import find_by_uri
 from ..queries.statuses import find_status, is_tombstoned
 from ..statuses import notify_edit, replace_tags_and_mentions, store_status
 from .actors import ActorNotFound, RemoteActors
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 NOTE_TYPES = frozenset({"Note", "Article", "Question", "Page"})
 MAX_PARENT_DEPTH = 3
+STORE_ATTEMPTS = 3
 _MAX_CONTENT = 100_000
 
 
@@ -58,40 +59,44 @@ class RemoteNotes:
         return await self.ingest(document, depth=depth)
 
     async def ingest(self, note: dict[str, Any], *, sender: Account | None = None, depth: int = 0) -> Status:
-        """Store NOTE (once); SENDER, when given, must be its author."""
+        """Store NOTE (once); SENDER, when given, must be its author.
+
+        The database's questions (stored already? deleted?) are asked inside the transaction
+        that stores the note: every session costs a dozen thread hops on aiosqlite, and an inbox
+        ingests notes by the thousand. Only what may need the network comes before it: the
+        author when no sender vouches for it, and a reply's parent.
+        """
         uri, author_uri = _check_note(note)
         if sender is not None and sender.uri != author_uri:
             raise NoteRejected(f"{uri} is attributed to {author_uri}, not to {sender.uri}")
-        async with self.db.read() as session:
-            known = await find_status(session, uri)
-            if known is not None:
-                return known
+        known, parent = await self._known_or_parent(uri, note, depth)
+        if known is not None:
+            return known
+        author = sender or await self._author(author_uri)
+        fields = _status_fields(note, uri, author, parent)
+        attempts_left = STORE_ATTEMPTS
+        while True:
+            try:
+                return await self._store(note, fields, author)
+            except IntegrityError:
+                # Ids are the published millisecond plus 16 random bits, and a burst of notes
+                # published in one second shares the millisecond: another id is drawn. A
+                # second delivery of the same note that won the race is found by the next try.
+                attempts_left -= 1
+                if attempts_left == 0:
+                    raise
+
+    async def _store(self, note: dict[str, Any], fields: dict[str, Any], author: Account) -> Status:
+        """One transaction: stored already (by another delivery of it), deleted, or stored now."""
+        uri = fields["uri"]
+        async with self.db.write() as session:
+            stored = await _stored(session, uri)
+            if stored is not None:
+                return stored
             if await is_tombstoned(session, uri):
                 raise NoteRejected(f"{uri} was deleted")
-        author = sender or await self._author(author_uri)
-        parent = await self._parent(note, depth)
-        async with self.db.read() as session:
+            status = Status(id=snowflake(fields["published"]), **fields)
             mentions = await _mentioned(session, note)
-        status = Status(
-            id=snowflake(_published(note)),
-            uri=uri,
-            url=_url(note, uri),
-            account_id=author.id,
-            local=False,
-            visibility=visibility_of(note, author),
-            content=_content(note),
-            summary=_plain(note.get("summary"), 2000),
-            sensitive=note.get("sensitive") is True or bool(note.get("summary")),
-            language=_language(note),
-            in_reply_to_uri=_reply_uri(note),
-            in_reply_to_id=parent.id if parent else None,
-            in_reply_to_account_id=parent.account_id if parent else None,
-            published=_published(note),
-        )
-        async with self.db.write() as session:
-            stored_meanwhile = await find_status(session, uri)  # by another delivery of it
-            if stored_meanwhile is not None:
-                return stored_meanwhile
             await store_status(session, status, author, mentions=mentions, tags=_hashtags(note))
         return status
 
@@ -146,30 +151,67 @@ class RemoteNotes:
         except ActorNotFound as exc:
             raise NoteRejected(f"the author {uri} cannot be resolved: {exc}") from None
 
-    async def _parent(self, note: dict[str, Any], depth: int) -> Status | None:
+    async def _known_or_parent(
+        self, uri: str, note: dict[str, Any], depth: int
+    ) -> tuple[Status | None, Status | None]:
+        """For a reply: the note itself if stored, else its parent, fetched if need be.
+
+        The note is looked up first so that a reply stored (or deleted) before never makes
+        Spark fetch its parent again.
+        """
         parent_uri = _reply_uri(note)
         if parent_uri is None:
-            return None
+            return None, None
         async with self.db.read() as session:
+            known = await _stored(session, uri)
+            if known is not None:
+                return known, None
+            if await is_tombstoned(session, uri):
+                raise NoteRejected(f"{uri} was deleted")
             parent = await find_status(session, parent_uri)
         if parent is not None or depth >= MAX_PARENT_DEPTH:
-            return parent
+            return None, parent
         try:
-            return await self.get(parent_uri, depth=depth + 1)
+            return None, await self.get(parent_uri, depth=depth + 1)
         except NoteRejected as exc:
             log.info("reply parent %s not stored: %s", parent_uri, exc)
-            return None
+            return None, None
+
+
+async def _stored(session: AsyncSession, uri: str) -> Status | None:
+    """The status with this id: what makes a second delivery of a note a repeat."""
+    return (await session.exec(select(Status).where(Status.uri == uri))).first()
 
 
 async def _mentioned(session: AsyncSession, note: dict[str, Any]) -> list[Account]:
     """Mentioned actors we know (local ones always): they get notified and may read it."""
-    found: list[Account] = []
-    for tag in as_list(note.get("tag"))[:50]:
-        if isinstance(tag, dict) and tag.get("type") == "Mention" and isinstance(tag.get("href"), str):
-            account = await find_by_uri(session, tag["href"])
-            if account is not None:
-                found.append(account)
-    return found
+    hrefs = {
+        tag["href"]
+        for tag in as_list(note.get("tag"))[:50]
+        if isinstance(tag, dict) and tag.get("type") == "Mention" and isinstance(tag.get("href"), str)
+    }
+    if not hrefs:
+        return []
+    return list((await session.exec(select(Account).where(col(Account.uri).in_(sorted(hrefs))))).all())
+
+
+def _status_fields(note: dict[str, Any], uri: str, author: Account, parent: Status | None) -> dict[str, Any]:
+    """The new status's columns but its id, which `_store` draws for each attempt."""
+    return {
+        "uri": uri,
+        "url": _url(note, uri),
+        "account_id": author.id,
+        "local": False,
+        "visibility": visibility_of(note, author),
+        "content": _content(note),
+        "summary": _plain(note.get("summary"), 2000),
+        "sensitive": note.get("sensitive") is True or bool(note.get("summary")),
+        "language": _language(note),
+        "in_reply_to_uri": _reply_uri(note),
+        "in_reply_to_id": parent.id if parent else None,
+        "in_reply_to_account_id": parent.account_id if parent else None,
+        "published": _published(note),
+    }
 
 
 def _check_note(note: Any) -> tuple[str, str]:

@@ -4,6 +4,11 @@ One commit per inbox POST caps SQLite at a few hundred to ~1.5k writes per
 second (each commit is an fsync). Requests that arrive together are instead
 written in one transaction, and each is answered 202 only after the commit
 that holds its row, so the answer still means "durably stored".
+
+Every request of a burst waits for a commit, so the commit's own cost bounds
+the rate: on SQLite the batch goes through the driver itself (one multi-row
+INSERT ... ON CONFLICT DO NOTHING RETURNING, three thread hops for the whole
+transaction instead of nine), with SQLAlchemy's own column conversions.
 """
 
 import asyncio
@@ -13,12 +18,25 @@ from collections.abc import Callable
 from typing import Any
 
 from ..db import Database
-from ..models import InboxItem
+from ..models import InboxItem, JobState
+from ..models.types import utcnow
 
 log = logging.getLogger(__name__)
 
 
 BUSY_SECONDS = 0.2
+SQLITE_ROWS_PER_STATEMENT = 100
+"""8 variables a row: inside the 999 variables a statement may have even on an old SQLite."""
+_COLUMNS = (
+    "dedup_key",
+    "actor_uri",
+    "recipient_id",
+    "body",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
 
 
 class IntakeOverloaded(Exception):
@@ -48,6 +66,7 @@ class InboxIntake:
             .on_conflict_do_nothing(index_elements=["dedup_key"])
             .returning(InboxItem.dedup_key)
         )
+        self._converters = _bind_converters(db) if db.is_sqlite else []
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._write_forever(), name="inbox-intake")
@@ -110,18 +129,53 @@ class InboxIntake:
         return stored
 
     async def _insert(self, rows: list[dict[str, Any]]) -> set[str]:
-        template = InboxItem(dedup_key="", actor_uri="", body="")
-        defaults = {
-            "state": template.state,
-            "attempts": 0,
-            "next_attempt_at": template.next_attempt_at,
-            "created_at": template.created_at,
-        }
+        """The dedup keys of ROWS that were new, committed in one transaction."""
+        now = utcnow()
+        defaults = {"state": JobState.QUEUED, "attempts": 0, "next_attempt_at": now, "created_at": now}
+        full = [{**defaults, **row} for row in rows]
+        if self.db.is_sqlite:
+            return await self._insert_sqlite(full)
         async with self.db.write() as session:
             connection = await session.connection()
             # One compiled statement, executed for many rows (SQLAlchemy's insertmanyvalues).
-            result = await connection.execute(self._statement, [{**defaults, **row} for row in rows])
+            result = await connection.execute(self._statement, full)
             return set(result.scalars().all())
+
+    async def _insert_sqlite(self, rows: list[dict[str, Any]]) -> set[str]:
+        """Through the driver, a statement per hundred rows (see the module's docstring)."""
+        stored: set[str] = set()
+        async with self.db.sqlite_write() as driver:
+            for start in range(0, len(rows), SQLITE_ROWS_PER_STATEMENT):
+                chunk = rows[start : start + SQLITE_ROWS_PER_STATEMENT]
+                params = [convert(row[name]) for row in chunk for name, convert in self._converters]
+                found = await driver.execute_fetchall(_sqlite_insert(len(chunk)), params)
+                stored.update(key for (key,) in found)
+        return stored
+
+
+def _bind_converters(db: Database) -> list[tuple[str, Callable[[Any], Any]]]:
+    """Each column's conversion as SQLAlchemy would apply it (UTCDateTime's text form on SQLite)."""
+    dialect = db.engine.dialect
+    table = InboxItem.__table__  # type: ignore[attr-defined]
+    converters = []
+    for name in _COLUMNS:
+        convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        converters.append((name, convert or _unchanged))
+    return converters
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+def _sqlite_insert(count: int) -> str:
+    """COUNT rows in one INSERT; a key stored before (a redelivery) is skipped and not returned."""
+    row = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+    return (
+        f"INSERT INTO {InboxItem.__tablename__} ({', '.join(_COLUMNS)}) "
+        f"VALUES {', '.join([row] * count)} "
+        "ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key"
+    )
 
 
 def _first_of_each_key(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
