@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import importlib
 import json
 import pstats
 import random
@@ -159,6 +160,11 @@ def seed_notes(db_path: Path, notes: int, authors: int, followed: int, servers: 
             statuses,
         )
         conn.executemany("INSERT INTO feed_entries (account_id, status_id) VALUES (?, ?)", feed)
+        # The rows went in behind Spark's back: count them as the migration that added the
+        # counters does, so accounts show real statuses_count / last_status_at.
+        conn.execute(
+            importlib.import_module("spark_fed.migrations.versions.0010_account_status_counts").BACKFILL
+        )
     reader_feed = sorted((s for a, s in feed if a == reader_id), reverse=True)
     return Seeded(reader_id, notes, len(statuses), len(feed), reader_feed)
 

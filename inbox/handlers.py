@@ -12,6 +12,7 @@ from spark_fed.federation.documents import id_of
 from spark_fed.models import Account, Follow, FollowState
 from spark_fed.models.types import utcnow
 from spark_fed.queries.accounts import find_by_uri
+from spark_fed.statuses import remove_account
 
 from . import notes
 
@@ -103,7 +104,7 @@ async def delete(ctx: Context, actor: Account, activity: dict[str, Any]) -> None
     async with ctx.db.write() as session:
         stored = await session.get(Account, actor.id)
         if stored is not None:
-            await session.delete(stored)  # follows go with it (ON DELETE CASCADE)
+            await remove_account(session, stored)  # follows and posts go with it
     ctx.keys.forget(actor.uri)
 
 

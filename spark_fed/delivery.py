@@ -26,6 +26,7 @@ from .http.client import FetchError
 from .http.responses import dumps
 from .models import Account, Delivery, HostFailure
 from .queue import GiveUp, RetryLater
+from .statuses import remove_account
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ class DeliverySender:
             actor = (await session.exec(select(Account).where(Account.inbox_url == inbox_url))).first()
             if actor is not None and not actor.is_local:
                 log.info("removing %s: its inbox answered 410", actor.uri)
-                await session.delete(actor)
+                await remove_account(session, actor)
 
 
 def _activity_type(body: str) -> str | None:

@@ -5,9 +5,15 @@ mentions and tags, the reply count of its parent, the home feeds it lands in
 and the notifications it causes. Boosts and likes likewise. Callers run
 these inside their own `Database.write()` transaction, so a status is
 stored whole or not at all.
+
+The author's `statuses_count` and `last_status_at` (Mastodon's account_stats) are kept here
+too, in the same transaction: they count the public and unlisted statuses, boosts included
+(what a client shows on a profile), and change only when such a status is stored or removed.
+A status's visibility never changes after it is stored (edits and remote Updates change the
+text only), so nothing else moves them.
 """
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import ColumnElement, case, delete, func, literal, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,7 +31,11 @@ from .models import (
     Tombstone,
     Visibility,
 )
+from .models.types import UTCDateTime
 from .queries.statuses import followers_of
+
+COUNTED = (Visibility.PUBLIC, Visibility.UNLISTED)
+"""The visibilities `statuses_count` counts."""
 
 
 def _insert(session: AsyncSession):
@@ -42,6 +52,7 @@ async def store_status(
 ) -> None:
     session.add(status)
     await session.flush()
+    await _count_stored(session, status)
     for account in {a.id: a for a in mentions}.values():
         session.add(Mention(status_id=status.id, account_id=account.id))
     for tag_id in await _tag_ids(session, tags):
@@ -97,7 +108,16 @@ async def notify_edit(session: AsyncSession, status: Status) -> None:
 
 
 async def remove_status(session: AsyncSession, status: Status) -> None:
-    """Delete a status (its boosts, likes, feed entries go with it) and keep its id as a tombstone."""
+    """Delete a status (its boosts, likes, feed entries go with it) and keep its id as a tombstone.
+
+    Its author's counts go down, and so do those of everyone whose boost of it goes with it
+    (the database cascades those rows, so they are counted before the delete).
+    """
+    uncounted: dict[int, int] = {}
+    if status.reblog_of_id is None:
+        uncounted = await _boosts_by_account(session, col(Status.reblog_of_id) == status.id)
+    if status.visibility in COUNTED:
+        uncounted[status.account_id] = uncounted.get(status.account_id, 0) + 1
     if status.in_reply_to_id is not None:
         await _bump(session, status.in_reply_to_id, "replies_count", -1)
     if status.reblog_of_id is not None:
@@ -109,11 +129,27 @@ async def remove_status(session: AsyncSession, status: Status) -> None:
             .on_conflict_do_nothing()
         )
     await session.delete(status)
+    await session.flush()
+    await _uncount(session, uncounted)
+
+
+async def remove_account(session: AsyncSession, account: Account) -> None:
+    """Delete an account; its statuses, follows and the rest go with it (ON DELETE CASCADE).
+
+    The boosts others made of its statuses are cascaded too, so their counts go down here.
+    """
+    notes = select(Status.id).where(Status.account_id == account.id)
+    uncounted = await _boosts_by_account(session, col(Status.reblog_of_id).in_(notes))
+    uncounted.pop(account.id, None)
+    await session.delete(account)
+    await session.flush()
+    await _uncount(session, uncounted)
 
 
 async def store_boost(session: AsyncSession, boost: Status, booster: Account, original: Status) -> None:
     session.add(boost)
     await session.flush()
+    await _count_stored(session, boost)
     await _bump(session, original.id, "reblogs_count", 1)
     readers = await followers_of(session, booster.id, local=True)
     if booster.is_local:
@@ -181,6 +217,71 @@ async def _add_to_feeds(session: AsyncSession, status_id: int, readers: list[Acc
 async def _bump(session: AsyncSession, status_id: int, counter: str, delta: int) -> None:
     column = getattr(Status, counter)
     await session.exec(update(Status).where(col(Status.id) == status_id).values({counter: column + delta}))
+
+
+async def _count_stored(session: AsyncSession, status: Status) -> None:
+    """One more status for its author, and `last_status_at` moves up to it if it is newer (a
+    remote note may arrive long after it was published). One UPDATE adds to what is stored,
+    so two writers never lose each other's count."""
+    if status.visibility not in COUNTED:
+        return
+    published = literal(status.published, UTCDateTime())
+    last = col(Account.last_status_at)
+    await session.exec(
+        update(Account)
+        .where(col(Account.id) == status.account_id)
+        .values(
+            statuses_count=col(Account.statuses_count) + 1,
+            last_status_at=case((or_(last.is_(None), last < published), published), else_=last),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _boosts_by_account(session: AsyncSession, of: ColumnElement[bool]) -> dict[int, int]:
+    """How many counted boosts matching OF (a condition on `reblog_of_id`) each account has.
+
+    Grouped by visibility too and filtered here: with `visibility IN (...)` in the WHERE,
+    SQLite may walk ix_statuses_public (every public status) instead of ix_statuses_reblog.
+    """
+    rows = await session.exec(
+        select(Status.account_id, Status.visibility, func.count())
+        .where(of)
+        .group_by(Status.account_id, Status.visibility)
+    )
+    found: dict[int, int] = {}
+    for account_id, visibility, count in rows.all():
+        if visibility in COUNTED:
+            found[account_id] = found.get(account_id, 0) + count
+    return found
+
+
+async def _uncount(session: AsyncSession, uncounted: dict[int, int]) -> None:
+    """After statuses were deleted: the counts of their accounts go down by UNCOUNTED, and
+    `last_status_at` is what it is now, recomputed rather than left stale.
+
+    The recompute takes the `published` of the account's newest counted status by id, which
+    ix_statuses_account (account_id, id) reads backwards from the newest, stopping at the first
+    public or unlisted one, where max(published) would visit all the account's statuses. Ids are
+    snowflakes of the published time (a remote note's included), so that is the newest by
+    `published` too, to the millisecond the ids carry.
+    """
+    for account_id, removed in sorted(uncounted.items()):
+        if removed == 0:
+            continue
+        newest = (
+            select(Status.published)
+            .where(Status.account_id == account_id, col(Status.visibility).in_(COUNTED))
+            .order_by(col(Status.id).desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        await session.exec(
+            update(Account)
+            .where(col(Account.id) == account_id)
+            .values(statuses_count=col(Account.statuses_count) - removed, last_status_at=newest)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def _tag_ids(session: AsyncSession, names: list[str]) -> list[int]:

@@ -7,7 +7,7 @@ local account is one whose `domain` is NULL and which holds a private key.
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, func, text
+from sqlalchemy import Column, Index, Integer, Text, func, text
 from sqlmodel import Field, SQLModel
 
 from .types import UTCDateTime, utcnow
@@ -55,6 +55,14 @@ class Account(SQLModel, table=True):
     private_key_pem: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     fetched_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # Mastodon's account_stats, on the row: the public and unlisted statuses (boosts included)
+    # and the newest one's `published`. Kept by `spark_fed/statuses.py`, the one write path, in
+    # the transaction that stores or removes the status; read by `queries/views.py`. Never set
+    # on an Account object (a new one starts at 0 and None): those statements add to the row.
+    statuses_count: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    last_status_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
     @property
     def is_local(self) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..models import Account, Favourite, Follow, FollowState, Mention, Status, StatusTag, Tag, Visibility
+from ..models import Account, Favourite, Follow, FollowState, Mention, Status, StatusTag, Tag
 
 
 async def accounts_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Account]:
@@ -70,7 +70,11 @@ async def reblogged_by(session: AsyncSession, viewer_id: int, status_ids: list[i
 
 
 async def account_counts(session: AsyncSession, account_id: int) -> tuple[int, int, int, datetime | None]:
-    """(followers, following, statuses, last status time) for one account."""
+    """(followers, following, statuses, last status time) for one account.
+
+    The status figures are the account's own columns, kept by `spark_fed/statuses.py`; they are
+    selected as columns, never read from an Account object a session may hold from before.
+    """
     accepted = Follow.state == FollowState.ACCEPTED
     followers = (
         await session.exec(
@@ -82,19 +86,20 @@ async def account_counts(session: AsyncSession, account_id: int) -> tuple[int, i
             select(func.count()).select_from(Follow).where(Follow.follower_id == account_id, accepted)
         )
     ).one()
-    shown = col(Status.visibility).in_([Visibility.PUBLIC, Visibility.UNLISTED])
-    statuses, last = (
+    stored = (
         await session.exec(
-            select(func.count(), func.max(Status.published)).where(Status.account_id == account_id, shown)
+            select(Account.statuses_count, Account.last_status_at).where(Account.id == account_id)
         )
-    ).one()
+    ).first()
+    statuses, last = stored if stored is not None else (0, None)
     return followers, following, statuses, last
 
 
 async def counts_by_account(
     session: AsyncSession, ids: set[int]
 ) -> dict[int, tuple[int, int, int, datetime | None]]:
-    """account_counts for many accounts in three grouped queries."""
+    """account_counts for many accounts in three queries (two grouped over follows' indexes,
+    one by primary key for the status columns)."""
     if not ids:
         return {}
     accepted = Follow.state == FollowState.ACCEPTED
@@ -110,12 +115,11 @@ async def counts_by_account(
             .group_by(Follow.follower_id)
         )).all()
     )  # fmt: skip
-    shown = col(Status.visibility).in_([Visibility.PUBLIC, Visibility.UNLISTED])
     statuses = {
         account_id: (count, last)
         for account_id, count, last in (await session.exec(
-            select(Status.account_id, func.count(), func.max(Status.published))
-            .where(col(Status.account_id).in_(ids), shown).group_by(Status.account_id)
+            select(Account.id, Account.statuses_count, Account.last_status_at)
+            .where(col(Account.id).in_(ids))
         )).all()
     }  # fmt: skip
     return {i: (followers.get(i, 0), following.get(i, 0), *statuses.get(i, (0, None))) for i in ids}
