@@ -1,10 +1,11 @@
 """Statuses as ActivityStreams: the Note and the activities around it, shaped as Mastodon's (INTEROP §5)."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from spark_fed.activitystreams import AS2, PUBLIC
-from spark_fed.models import Account, Status, Visibility
+from spark_fed.models import Account, MediaAttachment, Status, Visibility
 
 NOTE_CONTEXT: list[Any] = [
     AS2,
@@ -44,6 +45,7 @@ def note(
     to: list[str],
     cc: list[str],
     tags: list[dict[str, Any]],
+    attachments: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     document: dict[str, Any] = {
         "id": status.uri,
@@ -57,13 +59,30 @@ def note(
         "cc": cc,
         "sensitive": status.sensitive,
         "content": status.content,
-        "attachment": [],
+        "attachment": list(attachments),
         "tag": tags,
     }
     if status.language:
         document["contentMap"] = {status.language: status.content}
     if status.edited_at:
         document["updated"] = iso(status.edited_at)
+    return document
+
+
+def attachment(media: MediaAttachment, url: str, *, sensitive: bool) -> dict[str, Any]:
+    """An image as Mastodon's MediaAttachmentSerializer writes it (`Document`, focalPoint x/y)."""
+    document: dict[str, Any] = {
+        "type": "Document",
+        "mediaType": media.media_type,
+        "url": url,
+        "name": media.description or None,
+        "blurhash": media.blurhash,
+        "width": media.width,
+        "height": media.height,
+        "focalPoint": [media.focus_x, media.focus_y],
+    }
+    if sensitive:
+        document["sensitive"] = True
     return document
 
 

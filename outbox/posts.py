@@ -1,6 +1,7 @@
 """Posting, editing and deleting: each writes the status and queues its deliveries in one transaction."""
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ from spark_fed.delivery import enqueue, preferred_inboxes
 from spark_fed.errors import UsageError
 from spark_fed.federation.actors import ActorNotFound
 from spark_fed.federation.notes import NoteRejected
+from spark_fed.media.service import attach, attachments_of
 from spark_fed.models import Account, Status, Visibility
 from spark_fed.models.ids import snowflake
 from spark_fed.models.types import utcnow
@@ -42,10 +44,14 @@ async def post(
     reply_to: str | None = None,
     cw: str | None = None,
     language: str | None = None,
+    media_ids: Sequence[int] = (),
+    sensitive: bool = False,
 ) -> Status:
+    """MEDIA_IDS are the author's uploads (`MediaService.upload`), attached in that order;
+    SENSITIVE hides them behind a "Show" (a content warning always does)."""
     if visibility not in set(Visibility):
         raise UsageError(f"visibility must be one of {', '.join(Visibility)}")
-    _check_length(ctx, text)
+    _check_length(ctx, text, with_media=bool(media_ids))
     parent = await _parent(ctx, reply_to) if reply_to else None
     draft = await _draft(ctx, text)
     status_id = snowflake()
@@ -59,7 +65,7 @@ async def post(
         content=draft.formatted.html,
         text=text,
         summary=cw or "",
-        sensitive=bool(cw),
+        sensitive=bool(cw) or sensitive,
         language=language,
         in_reply_to_uri=parent.uri if parent else None,
         in_reply_to_id=parent.id if parent else None,
@@ -68,6 +74,8 @@ async def post(
     async with ctx.db.write() as session:
         parent_author = await session.get(Account, parent.account_id) if parent else None
         await store_status(session, status, author, mentions=draft.mentioned, tags=list(draft.formatted.tags))
+        await session.flush()
+        await attach(session, author, status.id, list(media_ids))
         document = await note_document(ctx, session, status, author)
         recipients = await _recipients(session, status, author, draft.mentioned, parent_author)
         enqueue(session, author, notes.create(author, document), preferred_inboxes(recipients))
@@ -75,11 +83,16 @@ async def post(
     return status
 
 
-async def edit(ctx: Context, author: Account, url: str, text: str) -> Status:
-    _check_length(ctx, text)
+async def edit(
+    ctx: Context, author: Account, url: str, text: str, *, media_ids: Sequence[int] | None = None
+) -> Status:
+    """MEDIA_IDS, when given, replace the post's images (None keeps them)."""
+    _check_length(ctx, text, with_media=bool(media_ids))
     draft = await _draft(ctx, text)
     async with ctx.db.write() as session:
         status = await _own_status(session, author, url)
+        if media_ids is not None:
+            await attach(session, author, status.id, list(media_ids))
         status.content = draft.formatted.html
         status.text = text
         status.edited_at = utcnow()
@@ -139,12 +152,16 @@ async def note_document(ctx: Context, session: Any, status: Status, author: Acco
         {"type": "Hashtag", "href": ctx.urls.tag(n), "name": f"#{n}"}
         for n in await tag_names(session, status.id)
     ]
-    return notes.note(status, author, in_reply_to=status.in_reply_to_uri, to=to, cc=cc, tags=tags)
+    media = (await attachments_of(session, [status.id])).get(status.id, [])
+    attachments = [notes.attachment(m, ctx.urls.media(m.id), sensitive=status.sensitive) for m in media]
+    return notes.note(
+        status, author, in_reply_to=status.in_reply_to_uri, to=to, cc=cc, tags=tags, attachments=attachments
+    )
 
 
-def _check_length(ctx: Context, text: str) -> None:
-    if not text.strip():
-        raise UsageError("a post needs some text")
+def _check_length(ctx: Context, text: str, *, with_media: bool = False) -> None:
+    if not text.strip() and not with_media:
+        raise UsageError("a post needs some text or an image")
     limit = ctx.config.instance.max_post_chars
     if len(text) > limit:
         raise UsageError(f"a post has at most {limit} characters; this one has {len(text)}")

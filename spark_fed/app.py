@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import functools
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +23,7 @@ import api.routes
 import api.statuses
 import inbox.processing
 import inbox.routes
+import media.routes
 import outbox.routes
 import web.routes as web_pages
 import webfinger.routes
@@ -30,14 +32,16 @@ from .config import Config
 from .context import Context, open_context
 from .delivery import DeliverySender
 from .http.middleware import error_middleware, page_headers_middleware
+from .media.service import MediaService
 from .models import Delivery, InboxItem
 from .queue import Worker
 from .queue.intake import InboxIntake
 from .state import CONFIG, CONTEXT, DB, HOST_HEALTH, INTAKE, URLS
 from .urls import Urls
 
-AREAS = (actors.routes, webfinger.routes, inbox.routes, outbox.routes, api.oauth, api.routes)
+AREAS = (actors.routes, webfinger.routes, inbox.routes, outbox.routes, media.routes, api.oauth, api.routes)
 TEMPLATE_PACKAGES = ("spark_fed", "api", "web")
+MEDIA_TIDY_EVERY = 3600.0
 
 
 @dataclass
@@ -46,8 +50,20 @@ class Workers:
     inbox: Worker[InboxItem]
     sender: DeliverySender
 
+    media: MediaService
+
     async def run(self, stop: asyncio.Event) -> None:
-        await asyncio.gather(self.delivery.run(stop), self.inbox.run(stop))
+        await asyncio.gather(self.delivery.run(stop), self.inbox.run(stop), self._tidy_media(stop))
+
+    async def _tidy_media(self, stop: asyncio.Event) -> None:
+        """Uploads no post took within a day go, checked every `MEDIA_TIDY_EVERY` seconds."""
+        while not stop.is_set():
+            try:
+                await self.media.remove_unattached()
+            except Exception:
+                logging.getLogger(__name__).exception("removing unattached media failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), MEDIA_TIDY_EVERY)
 
 
 def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> Workers:
@@ -71,6 +87,7 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
             defer_to=defer_to,
         ),
         sender=sender,
+        media=ctx.media,
     )
     ctx.deliveries_queued = workers.delivery.wake
     ctx.inbox_stored = workers.inbox.wake

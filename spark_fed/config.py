@@ -60,12 +60,33 @@ class AuthConfig:
 
 
 @dataclass(frozen=True)
+class MediaConfig:
+    # Uploads and the remote cache, content-addressed (relative to the working directory).
+    path: str = "data/media"
+    max_upload_mb: int = 16
+    # Checked from the file's header before anything is decoded (a decompression bomb stops here).
+    max_pixels: int = 33_177_600
+    # The remote cache's disk budget; local uploads and media local users interacted with are
+    # never evicted by it.
+    remote_cache_max_gb: float = 1.0
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def remote_cache_max_bytes(self) -> int:
+        return int(self.remote_cache_max_gb * 1024**3)
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     federation: FederationConfig = field(default_factory=FederationConfig)
     instance: InstanceConfig = field(default_factory=InstanceConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
 
     @property
     def base_url(self) -> str:
@@ -133,6 +154,8 @@ def _coerce(name: str, hint: Any, value: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, item_type) for v in value):
             raise ConfigError(f"{name} must be a list of {item_type.__name__}")
         return tuple(value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)  # TOML's `1` for a size in GB
     # bool is an int subclass: `port = true` must not pass as a number.
     if isinstance(value, bool) != (hint is bool) or not isinstance(value, hint):
         raise ConfigError(f"{name} must be {_type_word(hint)}, not {type(value).__name__}")
@@ -140,7 +163,9 @@ def _coerce(name: str, hint: Any, value: Any) -> Any:
 
 
 def _type_word(hint: type) -> str:
-    return {str: "a string", int: "an integer", bool: "true or false"}.get(hint, hint.__name__)
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+        hint, hint.__name__
+    )
 
 
 def _check_values(config: Config) -> None:
@@ -157,5 +182,12 @@ def _check_values(config: Config) -> None:
         raise ConfigError("instance.max_post_chars must be at least 1")
     if not 8 <= config.auth.password_memory_kib <= 4_194_304 or not 1 <= config.auth.password_time_cost <= 20:
         raise ConfigError("auth.password_memory_kib must be 8..4194304 and auth.password_time_cost 1..20")
+    media = config.media
+    if not media.path or not 1 <= media.max_upload_mb <= 1024 or not 1 <= media.max_pixels <= 500_000_000:
+        raise ConfigError(
+            "media.path must be set, media.max_upload_mb 1..1024 and media.max_pixels 1..500000000"
+        )
+    if media.remote_cache_max_gb < 0:
+        raise ConfigError("media.remote_cache_max_gb must not be negative")
     if config.federation.max_body_bytes < 1024:
         raise ConfigError("federation.max_body_bytes must be at least 1024")

@@ -7,6 +7,7 @@ action behaves the same whichever door it came through.
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .accounts import ensure_instance_actor
 from .config import Config
@@ -17,6 +18,8 @@ from .federation.notes import RemoteNotes
 from .federation.outboxes import RecentPosts
 from .federation.signing import SignedClient
 from .http.client import HttpClient
+from .media.service import MediaService
+from .media.storage import FileStore
 from .models import Account
 from .urls import Urls
 
@@ -32,6 +35,7 @@ class Context:
     keys: KeyStore
     notes: RemoteNotes
     recent_posts: RecentPosts
+    media: MediaService
     instance_actor: Account
     # Called after deliveries are queued: wakes an in-process worker (a command has none; the
     # server's workers then find the rows at their next poll).
@@ -59,6 +63,7 @@ async def open_context(config: Config, *, migrate: bool = True) -> AsyncIterator
         signed = SignedClient(http)
         actors = RemoteActors(db, signed, config, instance_actor)
         notes = RemoteNotes(db, actors)
+        media = MediaService(db, FileStore(Path(config.media.path)), config.media, http)
         yield Context(
             config=config,
             db=db,
@@ -69,6 +74,7 @@ async def open_context(config: Config, *, migrate: bool = True) -> AsyncIterator
             keys=KeyStore(actors),
             notes=notes,
             recent_posts=RecentPosts(actors, notes),
+            media=media,
             instance_actor=instance_actor,
         )
     finally:

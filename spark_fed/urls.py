@@ -42,6 +42,10 @@ class Urls:
     def status_page(self, username: str, status_id: int) -> str:
         return f"{self.profile(username)}/{status_id}"
 
+    def media(self, media_id: int, size: str = "original") -> str:
+        """Every image Spark serves, its own uploads and the proxied remote ones alike."""
+        return f"{self.base}/media/{media_id}/{size}"
+
     @property
     def default_avatar(self) -> str:
         return f"{self.base}/avatars/original/missing.png"

@@ -8,6 +8,7 @@ fresh PostgreSQL database created beside the one named there and dropped after.
 import asyncio
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -22,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from spark_fed.accounts import create_local_user
 from spark_fed.app import create_app
-from spark_fed.config import AuthConfig, Config, DatabaseConfig, FederationConfig, ServerConfig
+from spark_fed.config import AuthConfig, Config, DatabaseConfig, FederationConfig, MediaConfig, ServerConfig
 from spark_fed.context import Context
 from spark_fed.db import Database
 from spark_fed.models import Account
@@ -72,12 +73,21 @@ async def database_url(tmp_path: Path) -> AsyncIterator[Callable[[], Awaitable[s
 
 
 def test_config(db_url: str, port: int, **federation: object) -> Config:
+    """An instance on loopback; its media go to a directory of their own, removed at exit."""
     return Config(
         server=ServerConfig(domain=f"127.0.0.1:{port}", scheme="http", host="127.0.0.1", port=port),
         database=DatabaseConfig(url=db_url),
         federation=replace(FederationConfig(), allow_private_addresses=True, **federation),
         auth=CHEAP_PASSWORDS,
+        media=MediaConfig(path=_media_directory(port)),
     )
+
+
+_MEDIA_ROOT = tempfile.TemporaryDirectory(prefix="spark-test-media-")
+
+
+def _media_directory(port: int) -> str:
+    return tempfile.mkdtemp(prefix=f"{port}-", dir=_MEDIA_ROOT.name)
 
 
 test_config.__test__ = False  # a helper, not a test

@@ -15,7 +15,9 @@ from ..content import sanitize_html
 from ..db import Database
 from ..errors import UsageError
 from ..http.client import FetchError
+from ..media.records import record_profile_image
 from ..models import Account
+from ..models.media import MediaKind
 from ..models.types import utcnow
 from ..queries.accounts import find_by_uri, find_local_user, find_remote_by_handle
 from .documents import InvalidDocument, host_of, id_of, parse_as2, same_origin
@@ -163,8 +165,12 @@ class RemoteActors:
         async with self.db.write() as session:
             await session.exec(statement)
             account = await find_by_uri(session, values["uri"])
-        if account is None or account.is_local:
-            raise ActorNotFound(f"{values['uri']} is a local actor")
+            if account is None or account.is_local:
+                raise ActorNotFound(f"{values['uri']} is a local actor")
+            await record_profile_image(session, account.id, MediaKind.AVATAR, values["avatar_url"])
+            await record_profile_image(
+                session, account.id, MediaKind.HEADER, _icon_url(document.get("image"))
+            )
         return account
 
     async def _local(self, username: str) -> Account:

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..activitystreams import PUBLIC_ALIASES, as_list
 from ..content import sanitize_html
 from ..db import Database
+from ..media.records import note_attachments, replace_note_attachments, store_note_attachments
 from ..models import Account, Status, Visibility
 from ..models.ids import snowflake
 from ..models.types import utcnow
@@ -98,6 +99,8 @@ class RemoteNotes:
             status = Status(id=snowflake(fields["published"]), **fields)
             mentions = await _mentioned(session, note)
             await store_status(session, status, author, mentions=mentions, tags=_hashtags(note))
+            await session.flush()
+            await store_note_attachments(session, status.id, note_attachments(note, author.id))
         return status
 
     async def update(self, note: dict[str, Any], sender: Account) -> Status | None:
@@ -120,6 +123,7 @@ class RemoteNotes:
             await replace_tags_and_mentions(
                 session, status, mentions=await _mentioned(session, note), tags=_hashtags(note)
             )
+            await replace_note_attachments(session, status.id, note_attachments(note, sender.id))
             await notify_edit(session, status)
         return status
 

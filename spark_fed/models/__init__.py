@@ -4,6 +4,7 @@ from .account import INSTANCE_ACTOR_USERNAME, Account
 from .credentials import AccessToken, Marker, OAuthApp, User, WebSession
 from .follow import Follow, FollowState
 from .jobs import Delivery, HostFailure, InboxItem, JobState, QueuedJob
+from .media import MediaAttachment
 from .status import (
     Favourite,
     FeedEntry,
@@ -30,6 +31,7 @@ __all__ = [
     "InboxItem",
     "JobState",
     "Marker",
+    "MediaAttachment",
     "Mention",
     "Notification",
     "NotificationType",

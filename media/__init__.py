@@ -1,0 +1,1 @@
+"""Serving media: uploads and the proxy that fetches remote files on first view."""

@@ -1,0 +1,1 @@
+"""Images: checking and processing uploads and remote files, storing them, and the disk budget."""
