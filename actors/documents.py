@@ -2,8 +2,12 @@
 
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from spark_fed.activitystreams import ACTOR_CONTEXT
-from spark_fed.models import Account
+from spark_fed.media.records import profile_images
+from spark_fed.models import Account, MediaAttachment
+from spark_fed.models.media import MediaKind
 from spark_fed.urls import Urls
 
 
@@ -16,8 +20,20 @@ def _public_key(account: Account) -> dict[str, str]:
     return {"id": account.public_key_id, "owner": account.uri, "publicKeyPem": account.public_key_pem}
 
 
-def person_document(account: Account, urls: Urls) -> dict[str, Any]:
-    return {
+def _image(row: MediaAttachment, urls: Urls) -> dict[str, Any]:
+    return {"type": "Image", "mediaType": row.media_type, "url": urls.media(row.id)}
+
+
+def person_document(
+    account: Account,
+    urls: Urls,
+    *,
+    avatar: MediaAttachment | None = None,
+    header: MediaAttachment | None = None,
+) -> dict[str, Any]:
+    """AVATAR and HEADER (the account's rows) become `icon` and `image`, as Mastodon writes them;
+    without them the keys are left out."""
+    document = {
         "@context": ACTOR_CONTEXT,
         "id": account.uri,
         "type": account.actor_type,
@@ -39,6 +55,22 @@ def person_document(account: Account, urls: Urls) -> dict[str, Any]:
         "attachment": [],
         "tag": [],
     }
+    if avatar is not None:
+        document["icon"] = _image(avatar, urls)
+    if header is not None:
+        document["image"] = _image(header, urls)
+    return document
+
+
+async def local_person_document(session: AsyncSession, account: Account, urls: Urls) -> dict[str, Any]:
+    """`person_document` with the account's avatar and header, loaded in SESSION (one query)."""
+    images = await profile_images(session, {account.id})
+    return person_document(
+        account,
+        urls,
+        avatar=images.get((account.id, MediaKind.AVATAR)),
+        header=images.get((account.id, MediaKind.HEADER)),
+    )
 
 
 def instance_actor_document(account: Account, urls: Urls) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from spark_fed.queries.follows import FOLLOWERS, FOLLOWING, Direction, count_fol
 from spark_fed.state import DB, URLS
 
 from .collections import PAGE_SIZE, collection, collection_page, read_cursor, wants_page
-from .documents import instance_actor_document, person_document
+from .documents import instance_actor_document, local_person_document
 from .images import solid_png
 
 routes = web.RouteTableDef()
@@ -36,7 +36,9 @@ async def actor(request: web.Request) -> web.StreamResponse:
     account = await _local_user(request)
     if not wants_activity_json(request):
         raise web.HTTPFound(account.url or account.uri)
-    response = activity_response(person_document(account, request.app[URLS]))
+    async with request.app[DB].read() as session:
+        document = await local_person_document(session, account, request.app[URLS])
+    response = activity_response(document)
     response.headers.update(_alternate_link(account))
     return response
 

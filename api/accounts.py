@@ -4,26 +4,33 @@ import contextlib
 
 from aiohttp import web
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from outbox import actions
 from spark_fed.accounts import posting_defaults, set_posting_defaults
 from spark_fed.errors import NotFound, UnprocessableEntity, UsageError
 from spark_fed.federation.actors import ActorNotFound
+from spark_fed.http.multipart import is_multipart
 from spark_fed.http.responses import json_response
-from spark_fed.models import Account, Follow, FollowState
+from spark_fed.media.processing import MediaRejected
+from spark_fed.media.records import profile_images
+from spark_fed.models import Account, Follow, FollowState, User
 from spark_fed.queries.follows import follow_between
 from spark_fed.queries.timelines import account_posts
 from spark_fed.state import CONTEXT
+from spark_fed.urls import Urls
 
 from . import params
 from .auth import optional, require
-from .entities import credential_account
+from .entities import ProfileImages, credential_account
 from .lookup import account_or_404, api_id
+from .media import read_multipart
 from .paging import link_header
 from .presenters import account_json, counts, statuses_json
 
 routes = web.RouteTableDef()
 
+IMAGE_FIELDS = frozenset({"avatar", "header"})
 POSTING_VISIBILITIES = {"public": "public", "unlisted": "unlisted", "private": "followers"}
 
 
@@ -33,7 +40,12 @@ async def verify_credentials(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     user = await posting_defaults(ctx.db, viewer)
     async with ctx.db.read() as session:
-        return json_response(credential_account(viewer, ctx.urls, await counts(session, viewer), user))
+        return json_response(await _credential_json(session, viewer, ctx.urls, user))
+
+
+async def _credential_json(session: AsyncSession, account: Account, urls: Urls, user: User) -> dict:
+    images = ProfileImages.of(await profile_images(session, {account.id}), account.id)
+    return credential_account(account, urls, await counts(session, account), user, images)
 
 
 @routes.get("/api/v1/accounts/lookup")
@@ -157,7 +169,12 @@ async def unfollow(request: web.Request) -> web.Response:
 async def update_credentials(request: web.Request) -> web.Response:
     viewer = await require(request, "write:accounts")
     ctx = request.app[CONTEXT]
-    data = await params.body(request)
+    files: dict[str, bytes] = {}
+    if is_multipart(request):  # avatar and header come as files; read as a stream, each capped
+        body = await read_multipart(request, IMAGE_FIELDS, ctx.config.media.max_upload_bytes)
+        data, files = body.fields, body.files
+    else:
+        data = await params.body(request)
     name = params.text(data.get("display_name"))
     if name is not None and len(name) > 30:
         raise UnprocessableEntity("Validation failed: Display name is too long (maximum is 30 characters)")
@@ -175,9 +192,20 @@ async def update_credentials(request: web.Request) -> web.Response:
     language = params.text(source.get("language", data.get("source[language]")))
     if language and (len(language) > 16 or not all(c.isalnum() or c == "-" for c in language)):
         raise UnprocessableEntity("Validation failed: source[language] is not a language code")
-    updated = await actions.update_profile(
-        ctx, viewer, display_name=name, bio=note, locked=locked, discoverable=discoverable, bot=bot
-    )
+    try:
+        updated = await actions.update_profile(
+            ctx,
+            viewer,
+            display_name=name,
+            bio=note,
+            locked=locked,
+            discoverable=discoverable,
+            bot=bot,
+            avatar=files.get("avatar") or None,
+            header=files.get("header") or None,
+        )
+    except MediaRejected as exc:
+        raise UnprocessableEntity(str(exc)) from None
     user = await set_posting_defaults(
         ctx.db,
         viewer,
@@ -186,4 +214,4 @@ async def update_credentials(request: web.Request) -> web.Response:
         language=language,
     )
     async with ctx.db.read() as session:
-        return json_response(credential_account(updated, ctx.urls, await counts(session, updated), user))
+        return json_response(await _credential_json(session, updated, ctx.urls, user))

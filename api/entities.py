@@ -5,12 +5,14 @@ serializers write them; a local account's `acct` is `user`, a remote one's
 `user@host`; a status's `uri` is its ActivityPub id.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from spark_fed.content import plain_text
-from spark_fed.models import Account, Status, User, Visibility
+from spark_fed.models import Account, MediaAttachment, Status, User, Visibility
+from spark_fed.models.media import FetchState, MediaKind
 from spark_fed.urls import Urls
 
 API_VISIBILITY = {Visibility.FOLLOWERS: "private"}
@@ -34,9 +36,41 @@ class Counts:
     last_status_at: datetime | None = None
 
 
-def account_entity(account: Account, urls: Urls, counts: Counts | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ProfileImages:
+    """An account's avatar and header rows (`spark_fed.media.records.profile_images`), or None."""
+
+    avatar: MediaAttachment | None = None
+    header: MediaAttachment | None = None
+
+    @classmethod
+    def of(cls, found: Mapping[tuple[int, str], MediaAttachment], account_id: int) -> "ProfileImages":
+        """The images of ACCOUNT_ID out of what `profile_images` loaded for a whole page."""
+        return cls(found.get((account_id, MediaKind.AVATAR)), found.get((account_id, MediaKind.HEADER)))
+
+
+def image_url(row: MediaAttachment | None, urls: Urls, default: str) -> str:
+    """Spark's own URL of an avatar or header (remote ones through the proxy); DEFAULT without one,
+    or when the remote file failed the checks (it is never shown)."""
+    if row is None or (not row.local and row.fetch_state == FetchState.FAILED):
+        return default
+    return urls.media(row.id)
+
+
+def account_entity(
+    account: Account,
+    urls: Urls,
+    counts: Counts | None = None,
+    *,
+    avatar: MediaAttachment | None = None,
+    header: MediaAttachment | None = None,
+) -> dict[str, Any]:
+    """AVATAR and HEADER are the account's rows (`ProfileImages`); without them, Mastodon's
+    missing.png placeholders. Every URL is Spark's own: a reader's app never contacts another
+    server for a picture."""
     counts = counts or Counts()
-    avatar = account.avatar_url or urls.default_avatar
+    avatar_url = image_url(avatar, urls, urls.default_avatar)
+    header_url = image_url(header, urls, urls.default_header)
     return {
         "id": str(account.id),
         "username": account.username,
@@ -50,10 +84,10 @@ def account_entity(account: Account, urls: Urls, counts: Counts | None = None) -
         "note": account.summary,
         "url": account.url or account.uri,
         "uri": account.uri,
-        "avatar": avatar,
-        "avatar_static": avatar,
-        "header": urls.default_header,
-        "header_static": urls.default_header,
+        "avatar": avatar_url,
+        "avatar_static": avatar_url,
+        "header": header_url,
+        "header_static": header_url,
         "followers_count": counts.followers,
         "following_count": counts.following,
         "statuses_count": counts.statuses,
@@ -63,9 +97,12 @@ def account_entity(account: Account, urls: Urls, counts: Counts | None = None) -
     }
 
 
-def credential_account(account: Account, urls: Urls, counts: Counts, user: User) -> dict[str, Any]:
+def credential_account(
+    account: Account, urls: Urls, counts: Counts, user: User, images: ProfileImages | None = None
+) -> dict[str, Any]:
     """verify_credentials adds `source`: what the owner typed, and their posting defaults."""
-    entity = account_entity(account, urls, counts)
+    images = images or ProfileImages()
+    entity = account_entity(account, urls, counts, avatar=images.avatar, header=images.header)
     entity["source"] = {
         "privacy": API_VISIBILITY.get(user.default_visibility, user.default_visibility),
         "sensitive": user.default_sensitive,
@@ -89,6 +126,8 @@ class StatusView:
     reblogged: bool = False
     reblog: "StatusView | None" = None
     author_counts: Counts | None = None
+    media: Sequence[MediaAttachment] = ()
+    author_images: ProfileImages = field(default_factory=ProfileImages)
 
 
 def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
@@ -119,8 +158,14 @@ def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
         "filtered": [],
         "reblog": status_entity(view.reblog, urls) if view.reblog else None,
         "application": None,
-        "account": account_entity(view.author, urls, view.author_counts),
-        "media_attachments": [],
+        "account": account_entity(
+            view.author,
+            urls,
+            view.author_counts,
+            avatar=view.author_images.avatar,
+            header=view.author_images.header,
+        ),
+        "media_attachments": [media_entity(m, urls) for m in view.media],
         "mentions": [
             {"id": str(a.id), "username": a.username, "url": a.url or a.uri, "acct": acct(a)}
             for a in view.mentions
@@ -131,6 +176,37 @@ def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
         "poll": None,
     }
     return entity
+
+
+def _dimensions(width: int | None, height: int | None) -> dict[str, Any] | None:
+    if not width or not height:
+        return None
+    return {"width": width, "height": height, "size": f"{width}x{height}", "aspect": width / height}
+
+
+def media_entity(media: MediaAttachment, urls: Urls) -> dict[str, Any]:
+    """Mastodon's MediaAttachment. Every image is served by Spark (`/media/ID/...`), remote ones
+    through its proxy; `remote_url` names the origin's file. A remote file that failed the
+    checks is `unknown`, as Mastodon marks what it cannot show: apps then link to `remote_url`."""
+    failed = not media.local and media.fetch_state == FetchState.FAILED
+    meta: dict[str, Any] = {}
+    if (original := _dimensions(media.width, media.height)) is not None:
+        meta["original"] = original
+    if (small := _dimensions(media.thumbnail_width, media.thumbnail_height)) is not None:
+        meta["small"] = small
+    meta["focus"] = {"x": media.focus_x, "y": media.focus_y}
+    return {
+        "id": str(media.id),
+        "type": "unknown" if failed else "image",
+        "url": urls.media(media.id),
+        "preview_url": None if failed else urls.media(media.id, "small"),
+        "remote_url": None if media.local else media.remote_url,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": meta,
+        "description": media.description or None,
+        "blurhash": media.blurhash,
+    }
 
 
 def notification_entity(

@@ -4,7 +4,10 @@ from aiohttp import web
 
 import spark_fed
 from spark_fed.accounts import posting_defaults
+from spark_fed.config import Config
 from spark_fed.http.responses import json_response
+from spark_fed.media.service import MAX_ATTACHMENTS
+from spark_fed.media.storage import EXTENSIONS
 from spark_fed.queries.accounts import count_local_users
 from spark_fed.queries.statuses import count_local_posts
 from spark_fed.state import CONTEXT
@@ -18,14 +21,22 @@ routes = web.RouteTableDef()
 API_VERSION = f"4.3.0 (compatible; Spark {spark_fed.__version__})"
 
 
-def _limits(max_chars: int) -> dict:
+def _limits(config: Config) -> dict:
+    """What apps read before offering a compose box: text length, and images (no video yet)."""
     return {
         "statuses": {
-            "max_characters": max_chars,
-            "max_media_attachments": 0,
+            "max_characters": config.instance.max_post_chars,
+            "max_media_attachments": MAX_ATTACHMENTS,
             "characters_reserved_per_url": 23,
         },
-        "media_attachments": {"supported_mime_types": [], "image_size_limit": 0, "video_size_limit": 0},
+        "media_attachments": {
+            "supported_mime_types": sorted(EXTENSIONS),
+            "image_size_limit": config.media.max_upload_bytes,
+            "image_matrix_limit": config.media.max_pixels,
+            "video_size_limit": 0,
+            "video_frame_rate_limit": 0,
+            "video_matrix_limit": 0,
+        },
         "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
         "accounts": {"max_featured_tags": 0},
     }
@@ -54,7 +65,7 @@ async def instance_v1(request: web.Request) -> web.Response:
             "registrations": config.instance.registrations == "open",
             "approval_required": config.instance.registrations == "approval",
             "invites_enabled": False,
-            "configuration": _limits(config.instance.max_post_chars),
+            "configuration": _limits(config),
             "contact_account": None,
             "rules": [],
         }
@@ -68,7 +79,7 @@ async def instance_v2(request: web.Request) -> web.Response:
     config = ctx.config
     async with ctx.db.read() as session:
         users = await count_local_users(session)
-    configuration = _limits(config.instance.max_post_chars)
+    configuration = _limits(config)
     configuration["urls"] = {"streaming": None}
     configuration["accounts"]["max_pinned_statuses"] = 0
     return json_response(

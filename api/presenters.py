@@ -4,6 +4,8 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from spark_fed.media.records import profile_images
+from spark_fed.media.service import attachments_of
 from spark_fed.models import Account, Status
 from spark_fed.queries.views import (
     account_counts,
@@ -16,18 +18,25 @@ from spark_fed.queries.views import (
 )
 from spark_fed.urls import Urls
 
-from .entities import Counts, StatusView, account_entity, status_entity
+from .entities import Counts, ProfileImages, StatusView, account_entity, status_entity
 
 
 async def account_json(session: AsyncSession, account: Account, urls: Urls) -> dict[str, Any]:
     followers, following, statuses, last = await account_counts(session, account.id)
-    return account_entity(account, urls, Counts(followers, following, statuses, last))
+    images = ProfileImages.of(await profile_images(session, {account.id}), account.id)
+    counted = Counts(followers, following, statuses, last)
+    return account_entity(account, urls, counted, avatar=images.avatar, header=images.header)
 
 
 async def accounts_json(session: AsyncSession, accounts: list[Account], urls: Urls) -> list[dict[str, Any]]:
-    """Account entities with their real counts, for a whole list in three queries."""
+    """Account entities with their real counts and images, for a whole list in four queries."""
     found = await counts_by_account(session, {a.id for a in accounts})
-    return [account_entity(a, urls, Counts(*found[a.id])) for a in accounts]
+    images = await profile_images(session, {a.id for a in accounts})
+    entities = []
+    for a in accounts:
+        own = ProfileImages.of(images, a.id)
+        entities.append(account_entity(a, urls, Counts(*found[a.id]), avatar=own.avatar, header=own.header))
+    return entities
 
 
 async def counts(session: AsyncSession, account: Account) -> Counts:
@@ -51,6 +60,8 @@ async def statuses_json(
     author_counts = await counts_by_account(session, set(accounts))
     liked = await favourited_by(session, viewer.id, ids) if viewer else set()
     boosted = await reblogged_by(session, viewer.id, ids) if viewer else set()
+    media = await attachments_of(session, ids)
+    images = await profile_images(session, set(accounts))
 
     def view(status: Status) -> StatusView:
         return StatusView(
@@ -61,6 +72,8 @@ async def statuses_json(
             favourited=status.id in liked,
             reblogged=status.id in boosted,
             author_counts=Counts(*author_counts[status.account_id]),
+            media=media.get(status.id, []),
+            author_images=ProfileImages.of(images, status.account_id),
         )
 
     result = []

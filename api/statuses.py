@@ -9,6 +9,7 @@ from spark_fed.accounts import posting_defaults
 from spark_fed.cache import TTLCache
 from spark_fed.errors import UnprocessableEntity, UsageError
 from spark_fed.http.responses import json_response
+from spark_fed.media.service import MAX_ATTACHMENTS
 from spark_fed.models import Status, Visibility
 from spark_fed.queries.threads import thread
 from spark_fed.state import CONTEXT
@@ -67,8 +68,9 @@ async def _create(request: web.Request, viewer) -> web.Response:
 async def _create_status(request: web.Request, viewer) -> Status:
     ctx = request.app[CONTEXT]
     data = await params.body(request)
-    text = params.text(data.get("status"))
-    if not text:
+    text = params.text(data.get("status")) or ""
+    media_ids = _media_ids(data.get("media_ids")) or []
+    if not text.strip() and not media_ids:
         raise UnprocessableEntity("Validation failed: Text can't be blank")
     defaults = await posting_defaults(ctx.db, viewer)
     visibility = params.text(data.get("visibility")) or defaults.default_visibility
@@ -88,6 +90,8 @@ async def _create_status(request: web.Request, viewer) -> Status:
             reply_to=reply_to,
             cw=spoiler,
             language=_language(data.get("language")) or defaults.default_language,
+            media_ids=media_ids,
+            sensitive=params.flag(data.get("sensitive"), "sensitive", defaults.default_sensitive),
         )
     except UsageError as exc:
         raise UnprocessableEntity(f"Validation failed: {exc}") from None
@@ -108,11 +112,13 @@ async def edit(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     async with ctx.db.read() as session:
         status = await status_or_404(session, api_id(request), viewer)
-    text = params.text((await params.body(request)).get("status"))
-    if not text:
+    data = await params.body(request)
+    text = params.text(data.get("status")) or ""
+    media_ids = _media_ids(data.get("media_ids"))  # None: the post keeps its images
+    if not text.strip() and not media_ids:
         raise UnprocessableEntity("Validation failed: Text can't be blank")
     try:
-        status = await posts.edit(ctx, viewer, status.uri, text)
+        status = await posts.edit(ctx, viewer, status.uri, text, media_ids=media_ids)
     except UsageError as exc:
         raise UnprocessableEntity(f"Validation failed: {exc}") from None
     return await _one(request, status, viewer)
@@ -176,6 +182,21 @@ def _int(value: object) -> int:
     if not params.is_id(value):
         raise UnprocessableEntity("Validation failed: not an id")
     return int(str(value))
+
+
+def _media_ids(value: object) -> list[int] | None:
+    """`media_ids[]` (a form) or `media_ids` (a JSON list): the caller's uploads, in order, at most
+    four (`outbox.posts` checks whose they are). Absent: None; empty entries are dropped, so
+    `media_ids[]=` (or `[]` in JSON) says "no images"."""
+    if value is None:
+        return None
+    values = value if isinstance(value, list) else [value]
+    ids = [str(v).strip() for v in values if not isinstance(v, bool) and str(v).strip()]
+    if any(not params.is_id(v) for v in ids) or any(isinstance(v, (dict, list, bool)) for v in values):
+        raise UnprocessableEntity("Validation failed: media_ids must be ids of your uploads")
+    if len(ids) > MAX_ATTACHMENTS:
+        raise UnprocessableEntity(f"Validation failed: a post has at most {MAX_ATTACHMENTS} images")
+    return [int(v) for v in ids]
 
 
 def _language(value: object) -> str | None:

@@ -12,11 +12,13 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from actors.documents import person_document
+from actors.documents import local_person_document
 from spark_fed.context import Context
 from spark_fed.delivery import enqueue, preferred_inboxes
 from spark_fed.errors import UsageError
+from spark_fed.media.processing import MediaRejected
 from spark_fed.models import Account, Follow, FollowState, NotificationType
+from spark_fed.models.media import MediaKind
 from spark_fed.models.types import utcnow
 from spark_fed.queries.statuses import followers_of
 from spark_fed.statuses import notify
@@ -152,11 +154,43 @@ async def update_profile(
     locked: bool | None = None,
     discoverable: bool | None = None,
     bot: bool | None = None,
+    avatar: bytes | None = None,
+    header: bytes | None = None,
 ) -> Account:
     """Change what the profile says and tell followers with Update(Person), the whole actor embedded.
 
-    A bot is published as a `Service`, which is how Mastodon marks automated accounts.
+    A bot is published as a `Service`, which is how Mastodon marks automated accounts. AVATAR and
+    HEADER are image files, checked and stored by `ctx.media` (replacing the previous ones) and
+    published as the actor's `icon` and `image`. A refused file raises `MediaRejected` before
+    anything else changes; should the header be refused after the avatar was stored, the Update
+    still goes out with the new avatar (and nothing else changed), so followers see what is stored.
     """
+    stored_image = False
+    for kind, data in ((MediaKind.AVATAR, avatar), (MediaKind.HEADER, header)):
+        if data is None:
+            continue
+        try:
+            await ctx.media.upload(account, data, kind=kind)
+        except MediaRejected:
+            if stored_image:
+                await _send_profile_update(ctx, account)
+            raise
+        stored_image = True
+    return await _send_profile_update(
+        ctx, account, display_name=display_name, bio=bio, locked=locked, discoverable=discoverable, bot=bot
+    )
+
+
+async def _send_profile_update(
+    ctx: Context,
+    account: Account,
+    *,
+    display_name: str | None = None,
+    bio: str | None = None,
+    locked: bool | None = None,
+    discoverable: bool | None = None,
+    bot: bool | None = None,
+) -> Account:
     async with ctx.db.write() as session:
         stored = await session.get(Account, account.id)
         if display_name is not None:
@@ -170,7 +204,7 @@ async def update_profile(
         if bot is not None:
             stored.actor_type = "Service" if bot else "Person"
         session.add(stored)
-        document = person_document(stored, ctx.urls)
+        document = await local_person_document(session, stored, ctx.urls)
         update = {
             "@context": document["@context"],
             "id": f"{stored.uri}#updates/{int(utcnow().timestamp())}",
