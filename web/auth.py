@@ -6,6 +6,12 @@ A state-changing request is authenticated by the session cookie only through
 "same-site", and refused), `Origin`, when sent, must be this origin, and the
 form must carry the session's CSRF token. A handler cannot get a viewer for a
 POST any other way, so no action can forget the check.
+
+A form with files (the composer's images, the settings' avatar and header) is
+read by `upload_form_of`, as it streams: the app's 1 MB body limit stays for
+every other request, each file is capped as it arrives, and no file is read
+before the form's CSRF token has been checked (the token is the form's first
+field), so a forged request costs a header read, not an upload.
 """
 
 import hmac
@@ -14,11 +20,12 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiDict, MultiDictProxy
 
 from spark_fed import browser_sessions
 from spark_fed.browser_sessions import SignedIn
-from spark_fed.errors import Forbidden
+from spark_fed.errors import Forbidden, UnprocessableEntity
+from spark_fed.http import multipart
 from spark_fed.models import Account
 from spark_fed.state import CONTEXT
 
@@ -27,6 +34,7 @@ COOKIE = "spark_session"
 CSRF_FIELD = "csrf_token"
 _SIGNED_IN = web.RequestKey("web_signed_in", object)
 _UNSET = object()
+_EXPIRED = "this form has expired: reload the page and try again"
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,71 @@ async def form_of(request: web.Request) -> tuple[Viewer, MultiDictProxy[str]]:
 def check_token(form: Mapping[str, object], expected: str) -> None:
     sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise Forbidden("this form has expired: reload the page and try again")
+        raise Forbidden(_EXPIRED)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file of a form: the input's name, the file name the browser gave, the bytes."""
+
+    field: str
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class UploadForm:
+    fields: MultiDictProxy[str]
+    files: tuple[Upload, ...]
+
+    def files_named(self, name: str) -> list[Upload]:
+        return [f for f in self.files if f.field == name]
+
+
+async def upload_form_of(
+    request: web.Request, *, files: Mapping[str, int], max_file_bytes: int
+) -> tuple[Viewer, UploadForm]:
+    """`form_of` for a form with files (`multipart/form-data`), read as it streams.
+
+    FILES names the file inputs and how many files each may send; a file over MAX_FILE_BYTES,
+    more files than allowed, or a file before the CSRF token is refused (422, 403) without
+    reading the rest. An empty file input (nothing chosen) sends no file. A form sent without
+    files (`application/x-www-form-urlencoded`) is read as `form_of` reads it.
+    """
+    check_same_origin(request)
+    found = await require_viewer(request)
+    if not multipart.is_multipart(request):
+        form = await request.post()
+        check_token(form, found.csrf)
+        text = MultiDict((k, v) for k, v in form.items() if isinstance(v, str))
+        return found, UploadForm(MultiDictProxy(text), ())
+    fields: MultiDict[str] = MultiDict()
+    uploads: list[Upload] = []
+    checked = False
+    async for part in multipart.parts(request):
+        name = part.name or ""
+        if part.filename is None:
+            value = await multipart.read_text(part)
+            if name == CSRF_FIELD:
+                check_token({CSRF_FIELD: value}, found.csrf)
+                checked = True
+            fields.add(name, value)
+            continue
+        if not checked:
+            raise Forbidden(_EXPIRED)
+        if name not in files:
+            raise UnprocessableEntity("this form sends no such file")
+        data = await multipart.read_capped(part, max_file_bytes)
+        if data is None:
+            raise UnprocessableEntity(f"the image is larger than {multipart.megabytes(max_file_bytes)}")
+        if not data and not part.filename:
+            continue  # a file input with nothing chosen
+        if sum(1 for u in uploads if u.field == name) >= files[name]:
+            raise UnprocessableEntity(f"at most {files[name]} images at a time")
+        uploads.append(Upload(name, part.filename, data))
+    if not checked:
+        raise Forbidden(_EXPIRED)
+    return found, UploadForm(MultiDictProxy(fields), tuple(uploads))
 
 
 def set_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:

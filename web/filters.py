@@ -1,6 +1,7 @@
-"""Template filters: how times read on the pages."""
+"""Template filters: how times read on the pages, and the host a link leads to."""
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from spark_fed.models.types import utcnow
 
@@ -17,3 +18,8 @@ def ago(moment: datetime) -> str:
     if moment.year == utcnow().year:
         return f"{moment:%b} {moment.day}"
     return f"{moment:%b} {moment.day}, {moment.year}"
+
+
+def host(url: str) -> str:
+    """The host of URL, as a link to another server is labelled ("image on example.social")."""
+    return urlsplit(url).hostname or url

@@ -1,13 +1,23 @@
-"""Rendering a page in the site's layout, with what the navigation and every form need."""
+"""Rendering a page in the site's layout, with what the navigation and every form need.
 
+The avatars and headers of every account the page shows (found in its context:
+accounts, posts, notifications) are loaded here, in one query with the
+viewer's own, and handed to the templates as `images`.
+"""
+
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import func
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from spark_fed.models import Marker, Notification
+from spark_fed.media.records import IMAGE_TYPES, profile_images
+from spark_fed.media.service import MAX_ATTACHMENTS, MAX_DESCRIPTION
+from spark_fed.models import Account, Marker, Notification
 from spark_fed.state import CONTEXT
 
 from . import names
@@ -23,9 +33,18 @@ async def page(
     context: dict[str, Any],
     *,
     status: int = 200,
+    unread: int | None = None,
 ) -> web.Response:
+    """TEMPLATE in the layout; UNREAD, when the handler knows it (the notifications page, which
+    has just moved the marker), saves counting the viewer's unread notifications."""
     config = request.app[CONTEXT].config
-    unread = await unread_notifications(request, viewer) if viewer else 0
+    shown = accounts_in(context)
+    if viewer:
+        shown.add(viewer.account.id)
+    async with request.app[CONTEXT].db.read() as session:
+        if unread is None:
+            unread = await unread_notifications(session, viewer) if viewer else 0
+        images = await profile_images(session, shown)
     values = {
         "instance": config.instance,
         "instance_title": config.instance.title,
@@ -36,6 +55,12 @@ async def page(
         "here": request.path,
         "names": names,
         "domain": request.app[CONTEXT].urls.domain,
+        "images": images,
+        # What the composers' "Add image" accepts (the server checks the bytes, whatever these say).
+        "max_images": MAX_ATTACHMENTS,
+        "image_types": ",".join(sorted(IMAGE_TYPES)),
+        "max_upload_mb": config.media.max_upload_mb,
+        "max_description": MAX_DESCRIPTION,
         **context,
     }
     response = aiohttp_jinja2.render_template(template, request, values, status=status)
@@ -43,13 +68,30 @@ async def page(
     return response
 
 
-async def unread_notifications(request: web.Request, viewer: Viewer) -> int:
+async def unread_notifications(session: AsyncSession, viewer: Viewer) -> int:
     """Notifications newer than the notifications marker (the one Mastodon apps move too)."""
-    async with request.app[CONTEXT].db.read() as session:
-        marker = await session.get(Marker, (viewer.account.id, NOTIFICATIONS_MARKER))
-        query = (
-            select(func.count()).select_from(Notification).where(Notification.account_id == viewer.account.id)
-        )
-        if marker is not None and marker.last_read_id.isdigit():
-            query = query.where(col(Notification.id) > int(marker.last_read_id))
-        return (await session.exec(query)).one()
+    marker = await session.get(Marker, (viewer.account.id, NOTIFICATIONS_MARKER))
+    query = select(func.count()).select_from(Notification).where(Notification.account_id == viewer.account.id)
+    if marker is not None and marker.last_read_id.isdigit():
+        query = query.where(col(Notification.id) > int(marker.last_read_id))
+    return (await session.exec(query)).one()
+
+
+def accounts_in(value: Any, depth: int = 4) -> set[int]:
+    """The ids of the accounts in a page's context: in lists, dicts and dataclasses (a PostView,
+    a NotificationItem), a few levels deep."""
+    found: set[int] = set()
+    if isinstance(value, Account):
+        found.add(value.id)
+    elif depth == 0 or isinstance(value, str | bytes):
+        pass
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            found |= accounts_in(item, depth - 1)
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            found |= accounts_in(item, depth - 1)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            found |= accounts_in(getattr(value, field.name), depth - 1)
+    return found

@@ -5,7 +5,7 @@ from aiohttp import web
 
 from spark_fed.content import sanitize_html
 
-from .filters import ago
+from .filters import ago, host
 from .pages import actions, assets, notifications, profiles, search, settings, signin, threads, timelines
 
 PAGES = (timelines, signin, actions, threads, profiles, notifications, search, settings, assets)
@@ -16,5 +16,6 @@ def setup(app: web.Application) -> None:
         app.router.add_routes(module.routes)
     filters = aiohttp_jinja2.get_env(app).filters
     filters["ago"] = ago
+    filters["host"] = host
     # Bios are sanitised when stored; rows stored before that rule are sanitised when shown.
     filters["clean"] = sanitize_html

@@ -56,9 +56,11 @@ def _error(request: web.Request, message: str, status: int) -> web.Response:
     return aiohttp_jinja2.render_template("error.html", request, context, status=status)
 
 
-# No inline script, no framing, nothing loaded from elsewhere but remote avatars (images).
+# No inline script, no framing, nothing loaded from another origin: every image, remote avatars
+# and attachments included, comes through Spark's media proxy (`/media/ID/...`); `data:` is the
+# composer's preview of a chosen file.
 PAGE_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 

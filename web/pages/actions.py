@@ -6,19 +6,20 @@ answers 303 back to the page it came from; a script that asked for JSON
 like or a follow needs no reload.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
-from multidict import MultiDictProxy
 
 from outbox import actions, interactions, posts
 from spark_fed.context import Context
 from spark_fed.errors import NotFound, UnprocessableEntity, UsageError
-from spark_fed.models import Account, Status
+from spark_fed.media.processing import MediaRejected
+from spark_fed.media.service import MAX_ATTACHMENTS, MAX_DESCRIPTION
+from spark_fed.models import Account, MediaAttachment, Status
 from spark_fed.queries.timelines import visible_status
 from spark_fed.state import CONTEXT
 
-from ..auth import Viewer, form_of, require_viewer
+from ..auth import Upload, Viewer, form_of, require_viewer, upload_form_of
 from ..names import thread_path
 from ..posts import views_of
 from ..render import page
@@ -50,33 +51,55 @@ async def _own_status(request: web.Request, who: Viewer) -> Status:
     return status
 
 
-def _back(request: web.Request, form: MultiDictProxy[str], state: dict[str, object]) -> web.Response:
+def _back(request: web.Request, form: Mapping[str, object], state: dict[str, object]) -> web.Response:
     if "application/json" in request.headers.get("Accept", ""):
         return web.json_response(state)
     raise web.HTTPSeeOther(safe_next(form.get("next")))
 
 
-def _text(form: MultiDictProxy[str], name: str) -> str:
+def _text(form: Mapping[str, object], name: str) -> str:
     value = form.get(name, "")
     return value.strip() if isinstance(value, str) else ""
 
 
 @routes.post("/web/statuses")
 async def create(request: web.Request) -> web.Response:
-    who, form = await form_of(request)
+    """The composer: text, options and up to four images, each with its description.
+
+    The images are checked and stored (`ctx.media.upload`) before the post is written; a refused
+    one answers 422 with the reason and nothing is posted (what was stored of the others is
+    unattached, and cleaned up within a day like any upload no post took).
+    """
     ctx = request.app[CONTEXT]
+    who, upload = await upload_form_of(
+        request, files={"image": MAX_ATTACHMENTS}, max_file_bytes=ctx.config.media.max_upload_bytes
+    )
+    form = upload.fields
     text, visibility = _text(form, "text"), _text(form, "visibility") or "public"
-    if not text:
-        raise UnprocessableEntity("a post needs some text")
+    images = upload.files_named("image")
+    descriptions = [d.strip() for d in form.getall("description", [])]
+    if not text and not images:
+        raise UnprocessableEntity("a post needs some text or an image")
     if visibility not in VISIBILITIES:
         raise UnprocessableEntity(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    if any(len(d) > MAX_DESCRIPTION for d in descriptions):
+        raise UnprocessableEntity(f"an image description has at most {MAX_DESCRIPTION} characters")
     parent = None
     if _text(form, "in_reply_to").isdigit():
         async with ctx.db.read() as session:
             parent = await visible_status(session, who.account, int(_text(form, "in_reply_to")))
         if parent is None:
             raise NotFound("the post you reply to is gone")
+    uploaded: list[MediaAttachment] = []
     try:
+        for n, image in enumerate(images):
+            description = descriptions[n] if n < len(descriptions) else ""
+            try:
+                uploaded.append(await ctx.media.upload(who.account, image.data, description=description))
+            except MediaRejected as exc:
+                raise UnprocessableEntity(
+                    f"{_image_name(image, n, len(images))} was refused: {exc}"
+                ) from None
         await posts.post(
             ctx,
             who.account,
@@ -84,14 +107,28 @@ async def create(request: web.Request) -> web.Response:
             visibility=visibility,
             reply_to=parent.uri if parent else None,
             cw=_text(form, "cw") or None,
+            media_ids=[m.id for m in uploaded],
+            sensitive=_text(form, "sensitive") == "on",
         )
     except UsageError as exc:
+        await ctx.media.discard(uploaded)
         raise UnprocessableEntity(str(exc)) from None
+    except BaseException:
+        await ctx.media.discard(uploaded)
+        raise
     if parent is None:
         raise web.HTTPSeeOther("/")
     async with ctx.db.read() as session:
         author = await session.get(Account, parent.account_id)
     raise web.HTTPSeeOther(thread_path(author, parent.id))
+
+
+def _image_name(image: Upload, n: int, of: int) -> str:
+    """How the 422 names a refused image: its file name, else its place ("image 2")."""
+    name = image.filename.replace("\\", "/").rsplit("/", 1)[-1][:80]
+    if name:
+        return f"the image {name}"
+    return "the image" if of == 1 else f"image {n + 1}"
 
 
 Service = Callable[[Context, Account, str], Awaitable[object]]

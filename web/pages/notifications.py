@@ -29,7 +29,8 @@ async def notification_list(request: web.Request) -> web.Response:
         statuses = [i.status for i in items if i.status is not None]
         views = {v.note.id: v for v in await views_of(session, who.account, statuses)}
         pending = await pending_requests_from(session, who.account.id, [i.sender.id for i in items])
-    if items and max_id(request) is None:
+    read_all = bool(items) and max_id(request) is None
+    if read_all:
         async with db.write() as session:
             await save_marker(session, who.account.id, NOTIFICATIONS_MARKER, str(items[0].notification.id))
     entries = [
@@ -41,5 +42,5 @@ async def notification_list(request: web.Request) -> web.Response:
         for i in items
     ]
     context = {"entries": entries, "more": next_page(request, [i.notification.id for i in items])}
-    # The marker moved above, so the navigation's count on this page is already zero.
-    return await page(request, "notifications.html", who, context)
+    # The marker moved to the newest above, so the navigation's count on this page is zero.
+    return await page(request, "notifications.html", who, context, unread=0 if read_all else None)

@@ -1,4 +1,4 @@
-"""Settings: the profile (name, bio, lock), the password, and the browsers signed in."""
+"""Settings: the profile (name, bio, lock, avatar and header), the password, and the browsers signed in."""
 
 from aiohttp import web
 
@@ -6,12 +6,14 @@ from outbox import actions
 from spark_fed import browser_sessions
 from spark_fed.accounts import set_password_hash
 from spark_fed.content import plain_text
-from spark_fed.errors import NotFound
+from spark_fed.errors import NotFound, UsageError
+from spark_fed.media.processing import MediaRejected
 from spark_fed.models import User
+from spark_fed.models.media import MediaKind
 from spark_fed.passwords import WeakPassword, hash_password, verify_password
 from spark_fed.state import CONTEXT
 
-from ..auth import Viewer, form_of, require_viewer
+from ..auth import Viewer, form_of, require_viewer, upload_form_of
 from ..render import page
 
 routes = web.RouteTableDef()
@@ -47,14 +49,30 @@ async def settings(request: web.Request) -> web.Response:
 
 @routes.post("/settings/profile")
 async def save_profile(request: web.Request) -> web.Response:
-    who, form = await form_of(request)
+    """Name, bio, lock, and a new avatar or header when one is chosen; followers get Update(Person)."""
+    ctx = request.app[CONTEXT]
+    who, upload = await upload_form_of(
+        request, files={"avatar": 1, "header": 1}, max_file_bytes=ctx.config.media.max_upload_bytes
+    )
+    form = upload.fields
     name = str(form.get("display_name", "")).strip()
     bio = str(form.get("bio", "")).strip()
     if len(name) > MAX_NAME or len(bio) > MAX_BIO:
         problem = f"A display name has at most {MAX_NAME} characters and a bio at most {MAX_BIO}."
         return await _settings_page(request, who, problem=problem, status=422)
+    changed = False
+    for kind in (MediaKind.AVATAR, MediaKind.HEADER):
+        for image in upload.files_named(kind):
+            try:
+                await ctx.media.upload(who.account, image.data, kind=kind)
+            except (MediaRejected, UsageError) as exc:
+                if changed:  # the avatar went in before the header was refused: say so to followers
+                    await actions.update_profile(ctx, who.account)
+                problem = f"The {kind} was refused: {exc}."
+                return await _settings_page(request, who, problem=problem, status=422)
+            changed = True
     await actions.update_profile(
-        request.app[CONTEXT], who.account, display_name=name, bio=bio, locked=form.get("locked") == "on"
+        ctx, who.account, display_name=name, bio=bio, locked=form.get("locked") == "on"
     )
     raise web.HTTPSeeOther("/settings?done=profile")
 

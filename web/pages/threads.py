@@ -71,10 +71,13 @@ async def _thread_page(request: web.Request, who: Viewer | None, status: Status)
                 status = await session.get(Status, status.id) or status
                 found = await thread(session, reader, status)
     async with ctx.db.read() as session:
-        ancestors = await views_of(session, reader, found.ancestors)
-        [focus] = await views_of(session, reader, [status])
-        replies = await views_of(session, reader, found.descendants)
+        # One set of queries for the whole thread: ancestors, the post, replies.
+        views = await views_of(session, reader, [*found.ancestors, status, *found.descendants])
         mentioned = await mentioned_accounts(session, status.id)
+    by_id = {v.row_id: v for v in views}
+    ancestors = [by_id[r.id] for r in found.ancestors if r.id in by_id]
+    focus = by_id[status.id]
+    replies = [by_id[r.id] for r in found.descendants if r.id in by_id]
     prefill = _reply_mentions(who, focus.author, mentioned)
     context = {
         "ancestors": ancestors,

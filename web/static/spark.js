@@ -1,5 +1,6 @@
 // Spark's page enhancements. Every action works without this file; with it, likes, reposts and
-// follows need no reload, the composer counts characters, and new home posts are announced.
+// follows need no reload, the composer counts characters and previews the chosen images beside
+// their description fields, and new home posts are announced.
 "use strict";
 
 (function () {
@@ -15,6 +16,112 @@
     textarea.addEventListener("input", update);
     update();
   }
+
+  // "Add image": a preview and an "Image description" field for each chosen file, in the order
+  // the files are sent (the server pairs the n-th description with the n-th image).
+  function mediaPicker(box) {
+    var input = box.querySelector(".image-input");
+    var list = box.querySelector(".media-previews");
+    var problem = box.querySelector(".media-problem");
+    if (!input || !list) return;
+    var max = parseInt(box.getAttribute("data-max-images"), 10) || 4;
+    var maxDescription = parseInt(box.getAttribute("data-max-description"), 10) || 1500;
+    box.classList.add("enhanced");
+
+    function setFiles(files) {
+      if (!window.DataTransfer) return false;
+      var keep = new DataTransfer();
+      files.forEach(function (file) { keep.items.add(file); });
+      input.files = keep.files;
+      return true;
+    }
+
+    function render() {
+      var files = Array.from(input.files || []);
+      problem.hidden = true;
+      if (files.length > max) {
+        files = files.slice(0, max);
+        if (setFiles(files)) {
+          problem.textContent = "A post has at most " + max + " images: the first " + max + " are kept.";
+          problem.hidden = false;
+        }
+      }
+      var typed = {};
+      list.querySelectorAll("input[name=description]").forEach(function (field) {
+        typed[field.getAttribute("data-file")] = field.value;
+      });
+      list.textContent = "";
+      files.forEach(function (file, n) {
+        var key = file.name + "/" + file.size;
+        var id = input.id + "-description-" + (n + 1);
+        var item = document.createElement("li");
+        var preview = document.createElement("img");
+        preview.alt = "Preview of " + (file.name || "image " + (n + 1));
+        preview.width = 72;
+        preview.height = 72;
+        var reader = new FileReader();
+        reader.onload = function () { preview.src = String(reader.result); };
+        reader.readAsDataURL(file);
+        var label = document.createElement("label");
+        label.htmlFor = id;
+        label.textContent = "Image description";
+        var field = document.createElement("input");
+        field.type = "text";
+        field.name = "description";
+        field.id = id;
+        field.maxLength = maxDescription;
+        field.placeholder = "What is in this image? (read out to people who cannot see it)";
+        field.setAttribute("data-file", key);
+        field.value = typed[key] || "";
+        item.append(preview, label);
+        if (window.DataTransfer) {
+          var remove = document.createElement("button");
+          remove.type = "button";
+          remove.className = "remove";
+          remove.textContent = "Remove";
+          remove.setAttribute("aria-label", "Remove image " + (n + 1));
+          remove.addEventListener("click", function () {
+            setFiles(Array.from(input.files).filter(function (_f, i) { return i !== n; }));
+            render();
+            input.focus();
+          });
+          item.append(remove);
+        }
+        item.append(field);
+        list.append(item);
+      });
+    }
+
+    input.addEventListener("change", render);
+    input.form.addEventListener("reset", function () { list.textContent = ""; });
+    if (input.files && input.files.length) render(); // files kept by a back/forward navigation
+  }
+
+  // A remote image the proxy could not fetch (or that failed Spark's checks) becomes a link to
+  // where it lives, with its alt text, as the server renders it on the next view.
+  function unavailable(img) {
+    var open = img.closest("a.media-open[data-remote]");
+    if (!open) return;
+    var href = open.getAttribute("data-remote");
+    var link = document.createElement("a");
+    link.className = "media-unavailable";
+    link.href = href;
+    link.rel = "noopener noreferrer nofollow";
+    var alt = document.createElement("span");
+    alt.className = "media-alt";
+    alt.textContent = img.alt;
+    var where = document.createElement("span");
+    where.className = "muted";
+    var host = "";
+    try { host = new URL(href).hostname; } catch (e) { host = href; }
+    where.textContent = "(image on " + host + ", not shown here)";
+    link.append(alt, " ", where);
+    open.replaceWith(link);
+  }
+
+  document.addEventListener("error", function (event) {
+    if (event.target && event.target.tagName === "IMG") unavailable(event.target);
+  }, true);
 
   function enhance(form) {
     form.addEventListener("submit", function (event) {
@@ -117,6 +224,10 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("textarea[data-max]").forEach(counter);
     document.querySelectorAll("form[data-enhance]").forEach(enhance);
+    document.querySelectorAll(".composer-media").forEach(mediaPicker);
+    document.querySelectorAll("a.media-open[data-remote] img").forEach(function (img) {
+      if (img.complete && img.naturalWidth === 0) unavailable(img);
+    });
     var bar = document.querySelector(".new-posts[data-newer]");
     if (bar) pollNewer(bar);
     shortcuts();
