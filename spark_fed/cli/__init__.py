@@ -27,6 +27,7 @@ from ..queries.accounts import find_local_user, list_local_users, users_of
 from ..queries.follows import FOLLOWERS, FOLLOWING, Direction, list_follows
 from ..tokens import DEFAULT_SCOPES, create_token, parse_scopes
 from ..usernames import check_username
+from .media import add_commands as add_media_commands
 from .output import iso, print_rows
 from .posts import add_commands as add_post_commands
 from .sessions import add_commands as add_session_commands
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(run=runner)
     add_post_commands(commands, _local_user)
     add_session_commands(commands, users, _local_user)
+    add_media_commands(commands)
     requests = commands.add_parser("follow-requests", help="pending requests to a locked account")
     actions = requests.add_subparsers(dest="requests_command", required=True)
     listing = actions.add_parser("list", help="list pending requests to NAME")

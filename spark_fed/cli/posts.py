@@ -10,8 +10,10 @@ import outbox.posts as posts
 from ..config import Config
 from ..content import plain_text
 from ..context import Context, open_context
-from ..models import Account, Status, Visibility
+from ..media.service import attachments_of
+from ..models import Account, MediaAttachment, Status, Visibility
 from ..queries.timelines import TimelineItem, TimelineKind, notifications, timeline
+from .media import pair_images, upload_images
 from .output import iso
 
 PAGE = 200
@@ -26,6 +28,12 @@ def add_commands(commands: Any, local_user: Any) -> None:
     post.add_argument("--visibility", choices=[v.value for v in Visibility], default=Visibility.PUBLIC.value)
     post.add_argument("--cw", metavar="TEXT", help="content warning (summary), marks the post sensitive")
     post.add_argument("--language", metavar="CODE")
+    post.add_argument(
+        "--image", action="append", metavar="PATH", help="attach an image (JPEG, PNG, WebP, GIF); up to 4"
+    )
+    post.add_argument(
+        "--alt", action="append", metavar="TEXT", help="describes the image: the n-th --alt the n-th --image"
+    )
     post.add_argument("--json", action="store_true")
     post.set_defaults(run=with_user(local_user, _post))
     edit = commands.add_parser("edit", help="replace the text of NAME's post at URL")
@@ -77,15 +85,22 @@ def _simple(action: Any) -> Any:
 
 
 async def _post(ctx: Context, account: Account, args: argparse.Namespace) -> int:
-    status = await posts.post(
-        ctx,
-        account,
-        args.text,
-        visibility=args.visibility,
-        reply_to=args.reply_to,
-        cw=args.cw,
-        language=args.language,
-    )
+    images = pair_images(args.image, args.alt)
+    media = await upload_images(ctx, account, images)
+    try:
+        status = await posts.post(
+            ctx,
+            account,
+            args.text,
+            visibility=args.visibility,
+            reply_to=args.reply_to,
+            cw=args.cw,
+            language=args.language,
+            media_ids=[m.id for m in media],
+        )
+    except BaseException:
+        await ctx.media.discard(media)  # nothing posted: nothing left on disk either
+        raise
     return await _print_status(ctx, account, status, args.json)
 
 
@@ -116,13 +131,18 @@ async def _timeline(ctx: Context, account: Account, args: argparse.Namespace) ->
                 break
             items += page
             max_id = page[-1].status.id
-    rows = [_timeline_row(ctx, item) for item in items]
+        media: dict[int, list[MediaAttachment]] = {}
+        ids = [item.note.id for item in items]
+        for start in range(0, len(ids), PAGE):  # a page's worth per query, however long the list
+            media.update(await attachments_of(session, ids[start : start + PAGE]))
+    rows = [_timeline_row(ctx, item, media.get(item.note.id, [])) for item in items]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     for row in rows:
         prefix = f"[boosted by {row['boosted_by']}] " if row.get("boosted_by") else ""
-        print(f"{row['published']}  {row['author']}: {prefix}{plain_text(row['content'])[:200]}")
+        images = f" [{len(row['attachments'])} image(s)]" if row["attachments"] else ""
+        print(f"{row['published']}  {row['author']}: {prefix}{plain_text(row['content'])[:200]}{images}")
         print(f"    {row['id']}")
     return 0
 
@@ -131,7 +151,7 @@ def _handle(ctx: Context, account: Account) -> str:
     return f"{account.username}@{account.domain or ctx.urls.domain}"
 
 
-def _timeline_row(ctx: Context, item: TimelineItem) -> dict[str, Any]:
+def _timeline_row(ctx: Context, item: TimelineItem, media: list[MediaAttachment]) -> dict[str, Any]:
     note = item.note
     row = {
         "id": note.uri,
@@ -146,6 +166,17 @@ def _timeline_row(ctx: Context, item: TimelineItem) -> dict[str, Any]:
         "likes": note.favourites_count,
         "boosts": note.reblogs_count,
         "replies": note.replies_count,
+        # Spark's own URL, for remote images too (the proxy): never the origin's.
+        "attachments": [
+            {
+                "url": ctx.urls.media(m.id),
+                "media_type": m.media_type,
+                "description": m.description,
+                "width": m.width,
+                "height": m.height,
+            }
+            for m in media
+        ],
     }
     if item.is_boost:
         row["boosted_by"] = _handle(ctx, item.author)
