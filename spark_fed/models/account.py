@@ -64,6 +64,12 @@ class Account(SQLModel, table=True):
     )
     last_status_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
+    # An admin's limits on the account (spark_fed/models/safety.py logs who and why): silenced
+    # accounts stay out of public timelines and search; suspended ones are refused and purged
+    # (a local one answers 410 and cannot sign in).
+    silenced_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    suspended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
     @property
     def is_local(self) -> bool:
         return self.domain is None

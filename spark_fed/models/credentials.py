@@ -25,6 +25,8 @@ class User(SQLModel, table=True):
     default_language: str | None = Field(default=None, max_length=16)
     # False while a sign-up waits for `spark-fed users approve` (registrations = "approval").
     approved: bool = True
+    # "user", "moderator" or "admin": who sees the moderation page and may act on reports.
+    role: str = Field(default="user", max_length=16)
 
 
 class OAuthApp(SQLModel, table=True):
