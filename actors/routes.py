@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from spark_fed.errors import NotFound
+from spark_fed.errors import Gone, NotFound
 from spark_fed.http.negotiation import wants_activity_json
 from spark_fed.http.responses import activity_response
 from spark_fed.models import Account
@@ -23,6 +23,8 @@ async def _local_user(request: web.Request) -> Account:
         account = await find_local_user(session, request.match_info["username"])
     if account is None:
         raise NotFound("no such user")
+    if account.suspended_at is not None:
+        raise Gone("this account is suspended")
     return account
 
 

@@ -1,14 +1,18 @@
 """The instance endpoints clients read before anything else."""
 
+import hashlib
+
 from aiohttp import web
 
 import spark_fed
 from spark_fed.accounts import posting_defaults
 from spark_fed.config import Config
+from spark_fed.domain_policy import REJECT_MEDIA
 from spark_fed.http.responses import json_response
 from spark_fed.media.service import MAX_ATTACHMENTS
 from spark_fed.media.storage import EXTENSIONS
 from spark_fed.queries.accounts import count_local_users
+from spark_fed.queries.moderation import list_domain_blocks
 from spark_fed.queries.statuses import count_local_posts
 from spark_fed.state import CONTEXT
 
@@ -67,7 +71,7 @@ async def instance_v1(request: web.Request) -> web.Response:
             "invites_enabled": False,
             "configuration": _limits(config),
             "contact_account": None,
-            "rules": [],
+            "rules": instance_rules(config),
         }
     )
 
@@ -101,8 +105,37 @@ async def instance_v2(request: web.Request) -> web.Response:
                 "message": None,
             },
             "contact": {"email": config.instance.contact_email, "account": None},
-            "rules": [],
+            "rules": instance_rules(config),
         }
+    )
+
+
+def instance_rules(config: Config) -> list[dict[str, str]]:
+    """Mastodon's Rule entities; ids are the rules' places in `[instance] rules`, from "1"."""
+    return [{"id": str(i), "text": text, "hint": ""} for i, text in enumerate(config.instance.rules, 1)]
+
+
+@routes.get("/api/v1/instance/rules")
+async def rules(request: web.Request) -> web.Response:
+    return json_response(instance_rules(request.app[CONTEXT].config))
+
+
+@routes.get("/api/v1/instance/domain_blocks")
+async def domain_blocks(request: web.Request) -> web.Response:
+    """Mastodon's DomainBlock entities: every block of the instance, with its public comment
+    (the private `reason` stays private). Mastodon's `noop` names a media-only block."""
+    async with request.app[CONTEXT].db.read() as session:
+        blocks = await list_domain_blocks(session)
+    return json_response(
+        [
+            {
+                "domain": block.domain,
+                "digest": hashlib.sha256(block.domain.encode("utf-8")).hexdigest(),
+                "severity": "noop" if block.severity == REJECT_MEDIA else block.severity,
+                "comment": block.public_comment or None,
+            }
+            for block in blocks
+        ]
     )
 
 

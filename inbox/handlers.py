@@ -1,17 +1,23 @@
-"""One handler per activity type that Spark acts on: follows and actors here, notes in `notes.py`."""
+"""One handler per activity type that Spark acts on: follows, actors, blocks and reports here,
+notes in `notes.py`."""
 
 import logging
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import and_, or_
+from sqlalchemy import delete as sql_delete
+from sqlmodel import col, select
 
 import outbox.actions
+from spark_fed.activitystreams import as_list
 from spark_fed.context import Context
 from spark_fed.federation.actors import ActorNotFound
 from spark_fed.federation.documents import id_of
-from spark_fed.models import Account, Follow, FollowState
+from spark_fed.models import Account, Block, Follow, FollowState, Report, ReportCategory, Status
 from spark_fed.models.types import utcnow
 from spark_fed.queries.accounts import find_by_uri
+from spark_fed.queries.safety import find_block
+from spark_fed.queries.statuses import find_status
 from spark_fed.statuses import remove_account
 
 from . import notes
@@ -40,6 +46,11 @@ async def follow(ctx: Context, actor: Account, activity: dict[str, Any]) -> None
 async def undo(ctx: Context, actor: Account, activity: dict[str, Any]) -> None:
     inner = activity.get("object")
     inner_type = inner.get("type") if isinstance(inner, dict) else None
+    if inner_type == "Block":
+        await _undo_block(ctx, actor, inner)
+        return
+    if inner_type is None and await _undo_block(ctx, actor, inner):
+        return
     if inner_type not in (None, "Follow"):
         await notes.undo_interaction(ctx, actor, inner)
         return
@@ -121,3 +132,86 @@ async def update(ctx: Context, actor: Account, activity: dict[str, Any]) -> None
         log.info("ignoring Update(%s): %s", actor.uri, exc)
         return
     ctx.keys.forget(actor.uri)
+
+
+MAX_FLAG_COMMENT = 5000  # what Mastodon keeps of a Flag's comment
+MAX_FLAG_OBJECTS = 200
+
+
+async def block(ctx: Context, actor: Account, activity: dict[str, Any]) -> None:
+    """A remote actor blocks one of ours: stored (under the Block's id, which an Undo names),
+    the follows between the two removed both ways; `outbox/posts.py` then sends them nothing."""
+    block_id = activity.get("id")
+    target = await _local_target(ctx, id_of(activity.get("object")))
+    if target is None or target.is_instance_actor or not isinstance(block_id, str):
+        return
+    async with ctx.db.write() as session:
+        row = await find_block(session, actor.id, target.id)
+        if row is not None:
+            row.uri = block_id[:2048]  # Mastodon too takes the newer id of a repeated Block
+            session.add(row)
+            return
+        session.add(Block(account_id=actor.id, target_account_id=target.id, uri=block_id[:2048]))
+        await session.exec(
+            sql_delete(Follow).where(
+                or_(
+                    and_(col(Follow.follower_id) == actor.id, col(Follow.followee_id) == target.id),
+                    and_(col(Follow.follower_id) == target.id, col(Follow.followee_id) == actor.id),
+                )
+            )
+        )
+
+
+async def _undo_block(ctx: Context, actor: Account, inner: Any) -> bool:
+    """Undo{Block}: by the Block's id, or by the embedded Block's target; False if none matched."""
+    undone = id_of(inner)
+    async with ctx.db.write() as session:
+        row = None
+        if undone:
+            query = select(Block).where(Block.account_id == actor.id, Block.uri == undone)
+            row = (await session.exec(query)).first()
+        if row is None and isinstance(inner, dict) and inner.get("type") == "Block":
+            target = await find_by_uri(session, id_of(inner.get("object")) or "")
+            if target is not None and target.is_local:
+                row = await find_block(session, actor.id, target.id)
+        if row is None:
+            return False
+        await session.delete(row)
+    return True
+
+
+async def flag(ctx: Context, actor: Account, activity: dict[str, Any]) -> None:
+    """Another server reports accounts of ours (Mastodon sends its instance actor): one report
+    per local account named, with the local posts of that account it names and its comment,
+    as Mastodon's `activity/flag.rb` reads it. A Flag naming no local account is dropped."""
+    named = [uri for uri in (id_of(o) for o in as_list(activity.get("object"))) if uri]
+    named = [uri for uri in dict.fromkeys(named) if ctx.actors.is_local(uri)][:MAX_FLAG_OBJECTS]
+    comment = activity.get("content")
+    comment = comment[:MAX_FLAG_COMMENT] if isinstance(comment, str) else ""
+    flag_id = activity.get("id")
+    async with ctx.db.write() as session:
+        targets: dict[int, Account] = {}
+        statuses: list[Status] = []
+        for uri in named:
+            account = await find_by_uri(session, uri)
+            if account is not None:
+                if account.is_local and not account.is_instance_actor:
+                    targets[account.id] = account
+                continue
+            status = await find_status(session, uri)
+            if status is not None and status.local and status.reblog_of_id is None:
+                statuses.append(status)
+        if not targets:
+            log.info("Flag from %s names no local account: dropped", actor.uri)
+            return
+        for target in targets.values():
+            session.add(
+                Report(
+                    account_id=actor.id,
+                    target_account_id=target.id,
+                    status_ids=",".join(str(s.id) for s in statuses if s.account_id == target.id),
+                    category=ReportCategory.OTHER,
+                    comment=comment,
+                    uri=flag_id[:2048] if isinstance(flag_id, str) else None,
+                )
+            )

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from spark_fed import domain_policy
 from spark_fed.cache import TTLCache
 from spark_fed.context import Context
 from spark_fed.models import Account, InboxItem
@@ -33,6 +34,8 @@ HANDLERS: dict[str, Handler] = {
     "Create": notes.create,
     "Announce": notes.announce,
     "Like": notes.like,
+    "Block": handlers.block,
+    "Flag": handlers.flag,
 }
 
 
@@ -60,4 +63,6 @@ class InboxProcessor:
                 self._actors.put(item.actor_uri, actor)
         if actor is None or actor.is_local:
             return  # deleted since, or an echo of our own
+        if actor.suspended_at is not None or domain_policy.is_suspended(actor.domain or "", self.ctx.db):
+            return  # suspended after it was received: what was queued is dropped too
         await handler(self.ctx, actor, activity)

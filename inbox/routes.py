@@ -8,9 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
+from spark_fed import domain_policy
 from spark_fed.cache import TTLCache
 from spark_fed.errors import (
     BadRequest,
+    Forbidden,
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
@@ -32,9 +34,17 @@ RECIPIENTS = web.AppKey("inbox_recipients", TTLCache[int])
 
 def setup(app: web.Application) -> None:
     app[RECIPIENTS] = TTLCache(size=4096, seconds=60.0)
+    app.on_startup.append(_load_domain_policy)
+
+
+async def _load_domain_policy(app: web.Application) -> None:
+    """The domain blocks in memory before the first POST (the context is built by then)."""
+    await domain_policy.reload(app[CONTEXT].db)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# keyId="…" in draft-cavage's Signature, keyid="…" in RFC 9421's Signature-Input.
+_KEY_ID = re.compile(r'keyid="([^"]{1,2048})"', re.IGNORECASE)
 READABLE_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
 
 
@@ -43,11 +53,14 @@ READABLE_TYPES = frozenset({"application/activity+json", "application/ld+json", 
 @routes.post("/users/{username}/inbox")
 async def receive(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
+    policy = await domain_policy.refresh(ctx.db)
+    _refuse_suspended_signer(policy, request.headers)
     recipient_id = await _recipient_id(request)
     if media_type(request.headers.get("Content-Type")) not in READABLE_TYPES:
         raise UnsupportedMediaType("Content-Type must be application/activity+json or application/ld+json")
     body = await _read_body(request, ctx.config.federation.max_body_bytes)
     activity = _parse(body)
+    _refuse_suspended_actor(policy, id_of(activity.get("actor")) or "")
     if _is_unknown_self_delete(activity) and not await _known_actor(request, activity["actor"]):
         # Mastodon's shortcut: an actor we never knew deleting itself needs no key fetch.
         return web.Response(status=202)
@@ -73,6 +86,26 @@ async def receive(request: web.Request) -> web.Response:
     except IntakeOverloaded as exc:
         raise ServiceUnavailable(str(exc)) from None
     return web.Response(status=202)
+
+
+def _refuse_suspended_signer(policy: domain_policy.DomainPolicy, headers: Any) -> None:
+    """403 at once for a keyId on a suspended domain or of a suspended actor: no key is fetched,
+    no signature checked, nothing written (the policy is in memory)."""
+    for name in ("Signature", "Signature-Input"):
+        value = headers.get(name)
+        if not value:
+            continue
+        for key_id in _KEY_ID.findall(value):
+            _refuse_suspended_actor(policy, key_id.split("#", 1)[0], what="signing key")
+
+
+def _refuse_suspended_actor(policy: domain_policy.DomainPolicy, uri: str, what: str = "actor") -> None:
+    if not uri:
+        return
+    if policy.is_suspended(host_of(uri)):
+        raise Forbidden(f"the {what}'s server is suspended here")
+    if policy.actor_suspended(uri):
+        raise Forbidden(f"the {what} is suspended here")
 
 
 async def _recipient_id(request: web.Request) -> int | None:

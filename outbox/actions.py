@@ -20,6 +20,7 @@ from spark_fed.media.processing import MediaRejected
 from spark_fed.models import Account, Follow, FollowState, NotificationType
 from spark_fed.models.media import MediaKind
 from spark_fed.models.types import utcnow
+from spark_fed.queries.safety import blocked_between, refuses_follows_from
 from spark_fed.queries.statuses import followers_of
 from spark_fed.statuses import notify
 from spark_fed.text import plain_to_html
@@ -50,6 +51,8 @@ async def follow(ctx: Context, follower: Account, handle: str) -> FollowResult:
     if target.is_instance_actor:
         raise UsageError("the instance actor cannot be followed")
     async with ctx.db.write() as session:
+        if await blocked_between(session, follower.id, target.id):
+            raise UsageError(f"{follower.username} cannot follow {handle}: there is a block between them")
         row = await _pair(session, follower, target)
         if row is not None and row.state == FollowState.ACCEPTED:
             return FollowResult(row, target)
@@ -92,30 +95,41 @@ async def unfollow(ctx: Context, follower: Account, handle: str) -> FollowResult
 
 async def receive_follow(
     ctx: Context, follower: Account, followee: Account, activity: dict[str, Any]
-) -> Follow:
+) -> Follow | None:
     """An incoming Follow: recorded, and accepted at once unless the account is locked.
 
     A repeated Follow (the sender lost our Accept, or re-followed) takes the new
-    id and is answered again, as Mastodon does.
+    id and is answered again, as Mastodon does. From an account (or server) the followee
+    blocks: refused with a Reject, nothing recorded (None).
     """
     async with ctx.db.write() as session:
-        row = await _pair(session, follower, followee)
-        if row is None:
-            row = Follow(follower_id=follower.id, followee_id=followee.id, uri=activity["id"])
-        already_accepted = row.state == FollowState.ACCEPTED and row.id is not None
-        row.uri = activity["id"]
-        row.activity = json.dumps(activity)
-        row.updated_at = utcnow()
-        if followee.locked and not already_accepted:
-            row.state = FollowState.PENDING
-            await notify(session, followee, NotificationType.FOLLOW_REQUEST, follower)
-        else:
-            row.state = FollowState.ACCEPTED
-            enqueue(session, followee, activities.answer("Accept", followee, activity), [follower.inbox_url])
-            if not already_accepted:
-                await notify(session, followee, NotificationType.FOLLOW, follower)
-        session.add(row)
+        row = await _record_follow(session, follower, followee, activity)
     ctx.deliveries_queued()
+    return row
+
+
+async def _record_follow(
+    session: AsyncSession, follower: Account, followee: Account, activity: dict[str, Any]
+) -> Follow | None:
+    if await refuses_follows_from(session, followee, follower):
+        enqueue(session, followee, activities.answer("Reject", followee, activity), [follower.inbox_url])
+        return None
+    row = await _pair(session, follower, followee)
+    if row is None:
+        row = Follow(follower_id=follower.id, followee_id=followee.id, uri=activity["id"])
+    already_accepted = row.state == FollowState.ACCEPTED and row.id is not None
+    row.uri = activity["id"]
+    row.activity = json.dumps(activity)
+    row.updated_at = utcnow()
+    if followee.locked and not already_accepted:
+        row.state = FollowState.PENDING
+        await notify(session, followee, NotificationType.FOLLOW_REQUEST, follower)
+    else:
+        row.state = FollowState.ACCEPTED
+        enqueue(session, followee, activities.answer("Accept", followee, activity), [follower.inbox_url])
+        if not already_accepted:
+            await notify(session, followee, NotificationType.FOLLOW, follower)
+    session.add(row)
     return row
 
 

@@ -38,3 +38,28 @@ def answer(kind: str, actor: Account, received_follow: dict[str, Any]) -> dict[s
         "actor": actor.uri,
         "object": received_follow,
     }
+
+
+def block(block_id: str, blocker: Account, target: Account) -> dict[str, Any]:
+    """Mastodon's `BlockSerializer`: sent to the blocked actor alone."""
+    return {
+        "@context": AS2,
+        "id": block_id,
+        "type": "Block",
+        "actor": blocker.uri,
+        "object": target.uri,
+        "to": [target.uri],
+    }
+
+
+def flag(flag_id: str, instance_actor: Account, objects: list[str], comment: str) -> dict[str, Any]:
+    """Mastodon's `FlagSerializer`: by the instance actor (the reporter stays anonymous), `object`
+    the reported actor and then its posts, `content` the comment."""
+    return {
+        "@context": AS2,
+        "id": flag_id,
+        "type": "Flag",
+        "actor": instance_actor.uri,
+        "content": comment,
+        "object": objects,
+    }

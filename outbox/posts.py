@@ -15,6 +15,7 @@ from spark_fed.media.service import attach, attachments_of
 from spark_fed.models import Account, Status, Visibility
 from spark_fed.models.ids import snowflake
 from spark_fed.models.types import utcnow
+from spark_fed.queries.safety import blockers_of
 from spark_fed.queries.statuses import find_status, followers_of, mentioned_accounts, tag_names
 from spark_fed.statuses import notify_edit, remove_status, replace_tags_and_mentions, store_status
 
@@ -205,10 +206,13 @@ async def _own_status(session: Any, author: Account, url: str) -> Status:
 async def _recipients(
     session: Any, status: Status, author: Account, mentioned: list[Account], parent_author: Account | None
 ) -> list[Account]:
-    """Followers (unless direct), everyone mentioned, and the author replied to."""
+    """Followers (unless direct), everyone mentioned, and the author replied to; never those who
+    block the author (their server was told of the block and expects nothing more from it)."""
     recipients = list(mentioned)
     if parent_author is not None:
         recipients.append(parent_author)
     if status.visibility != Visibility.DIRECT:
         recipients += await followers_of(session, author.id, local=False)
-    return [r for r in recipients if not r.is_local]
+    remote = [r for r in recipients if not r.is_local]
+    blockers = await blockers_of(session, author.id, [r.id for r in remote])
+    return [r for r in remote if r.id not in blockers]

@@ -26,6 +26,8 @@ async def _author(request: web.Request) -> Account:
         account = await find_local_user(session, request.match_info["username"])
     if account is None:
         raise NotFound("no such user")
+    if account.suspended_at is not None:
+        raise Gone("this account is suspended")
     return account
 
 

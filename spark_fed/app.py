@@ -27,12 +27,12 @@ import media.routes
 import outbox.routes
 import web.routes as web_pages
 import webfinger.routes
+from outbox.moderation import purge_suspended
 
 from .config import Config
 from .context import Context, open_context
 from .delivery import DeliverySender
 from .http.middleware import error_middleware, page_headers_middleware
-from .media.service import MediaService
 from .models import Delivery, InboxItem
 from .queue import Worker
 from .queue.intake import InboxIntake
@@ -41,7 +41,7 @@ from .urls import Urls
 
 AREAS = (actors.routes, webfinger.routes, inbox.routes, outbox.routes, media.routes, api.oauth, api.routes)
 TEMPLATE_PACKAGES = ("spark_fed", "api", "web")
-MEDIA_TIDY_EVERY = 3600.0
+TIDY_EVERY = 3600.0
 
 
 @dataclass
@@ -50,20 +50,22 @@ class Workers:
     inbox: Worker[InboxItem]
     sender: DeliverySender
 
-    media: MediaService
+    ctx: Context
 
     async def run(self, stop: asyncio.Event) -> None:
-        await asyncio.gather(self.delivery.run(stop), self.inbox.run(stop), self._tidy_media(stop))
+        await asyncio.gather(self.delivery.run(stop), self.inbox.run(stop), self._tidy(stop))
 
-    async def _tidy_media(self, stop: asyncio.Event) -> None:
-        """Uploads no post took within a day go, checked every `MEDIA_TIDY_EVERY` seconds."""
+    async def _tidy(self, stop: asyncio.Event) -> None:
+        """Every `TIDY_EVERY` seconds: uploads no post took within a day go, and so does the data
+        of local accounts suspended longer than the grace period."""
         while not stop.is_set():
-            try:
-                await self.media.remove_unattached()
-            except Exception:
-                logging.getLogger(__name__).exception("removing unattached media failed")
+            for chore in (self.ctx.media.remove_unattached, functools.partial(purge_suspended, self.ctx)):
+                try:
+                    await chore()
+                except Exception:
+                    logging.getLogger(__name__).exception("the periodic tidy failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), MEDIA_TIDY_EVERY)
+                await asyncio.wait_for(stop.wait(), TIDY_EVERY)
 
 
 def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> Workers:
@@ -87,7 +89,7 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
             defer_to=defer_to,
         ),
         sender=sender,
-        media=ctx.media,
+        ctx=ctx,
     )
     ctx.deliveries_queued = workers.delivery.wake
     ctx.inbox_stored = workers.inbox.wake

@@ -50,6 +50,9 @@ class InstanceConfig:
     contact_email: str = ""
     registrations: str = "closed"
     max_post_chars: int = 500
+    # The server's rules, one string each: shown on the about and sign-up pages, in the instance
+    # API (`/api/v1/instance/rules`, ids "1", "2", … in this order) and offered in reports.
+    rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,9 @@ class Config:
         """The origin that every local id starts with."""
         return f"{self.server.scheme}://{self.server.domain}"
 
+
+MAX_RULES = 100
+MAX_RULE_CHARS = 1000
 
 _CHOICES = {
     ("server", "scheme"): ("http", "https"),
@@ -180,6 +186,12 @@ def _check_values(config: Config) -> None:
         raise ConfigError("database.url must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
     if config.instance.max_post_chars < 1:
         raise ConfigError("instance.max_post_chars must be at least 1")
+    rules = config.instance.rules
+    if len(rules) > MAX_RULES or any(not rule.strip() or len(rule) > MAX_RULE_CHARS for rule in rules):
+        raise ConfigError(
+            f"instance.rules must be at most {MAX_RULES} non-empty strings"
+            f" of at most {MAX_RULE_CHARS} characters each"
+        )
     if not 8 <= config.auth.password_memory_kib <= 4_194_304 or not 1 <= config.auth.password_time_cost <= 20:
         raise ConfigError("auth.password_memory_kib must be 8..4194304 and auth.password_time_cost 1..20")
     media = config.media

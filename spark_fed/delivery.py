@@ -5,6 +5,7 @@ and network errors are retried with backoff for about two days; 501 and
 every other 4xx are permanent; a 410 from an actor's inbox means the
 actor is gone. A host that has failed on seven distinct days gets no
 deliveries until it succeeds again or sends Spark a signed request.
+A host under a suspended domain (`spark_fed.domain_policy`) gets nothing at all.
 """
 
 import json
@@ -18,6 +19,7 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from . import domain_policy
 from .cache import TTLCache
 from .db import Database
 from .federation.documents import host_of
@@ -107,6 +109,8 @@ class DeliverySender:
 
     async def __call__(self, job: Delivery) -> None:
         host = host_of(job.inbox_url)
+        if (await domain_policy.refresh(self.db)).is_suspended(host):
+            raise GiveUp(f"{host} is suspended here (a domain block)")
         if await self.health.is_unavailable(host) and _activity_type(job.body) not in ALWAYS_SENT:
             raise GiveUp(f"{host} has been unavailable for {UNAVAILABLE_AFTER_DAYS} days")
         sender = self._senders.get(str(job.sender_id))

@@ -36,6 +36,7 @@ TRACKED = 10_000
 WRONG_CREDENTIALS = "Wrong username, e-mail or password."
 TOO_MANY = "Too many failed sign-ins. Wait a few minutes and try again."
 NOT_APPROVED = "This account is waiting for an administrator's approval."
+SUSPENDED = "This account is suspended."
 
 
 class TooManyAttempts(Exception):
@@ -43,7 +44,10 @@ class TooManyAttempts(Exception):
 
 
 class BadCredentials(Exception):
-    """No such account, no password set, or the wrong password: callers cannot tell which."""
+    """No such account, no password set, or the wrong password: callers cannot tell which.
+
+    Also raised, after a right password only, for a suspended account (with `SUSPENDED` as its
+    text): callers that map this class to their "wrong credentials" answer refuse it so."""
 
 
 class NotApproved(Exception):
@@ -167,6 +171,8 @@ async def sign_in(ctx: Context, guard: SignInGuard, address: str, login: str, pa
         guard.failed(address, account_id)
         raise BadCredentials()
     guard.succeeded(account.id)
+    if account.suspended_at is not None:
+        raise BadCredentials(SUSPENDED)
     if user is not None and not user.approved:
         raise NotApproved()
     return account

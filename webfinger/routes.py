@@ -5,7 +5,7 @@ from xml.sax.saxutils import quoteattr
 from aiohttp import web
 
 import spark_fed
-from spark_fed.errors import NotFound
+from spark_fed.errors import Gone, NotFound
 from spark_fed.http.negotiation import JSON_TYPES, parse_accept
 from spark_fed.http.responses import JRD_JSON, json_response
 from spark_fed.models import Account
@@ -34,6 +34,8 @@ async def webfinger(request: web.Request) -> web.Response:
             account = await find_local_user(session, resource.username)
     if account is None:
         raise NotFound("no such account")
+    if account.suspended_at is not None:
+        raise Gone("this account is suspended")
     return json_response(_jrd(account, urls), content_type=JRD_JSON, headers=CACHE_3_DAYS)
 
 

@@ -28,8 +28,10 @@ from ..queries.follows import FOLLOWERS, FOLLOWING, Direction, list_follows
 from ..tokens import DEFAULT_SCOPES, create_token, parse_scopes
 from ..usernames import check_username
 from .media import add_commands as add_media_commands
+from .moderation import add_commands as add_moderation_commands
 from .output import iso, print_rows
 from .posts import add_commands as add_post_commands
+from .safety import add_commands as add_safety_commands
 from .sessions import add_commands as add_session_commands
 
 Command = Callable[[Config, argparse.Namespace], Awaitable[int]]
@@ -94,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_post_commands(commands, _local_user)
     add_session_commands(commands, users, _local_user)
     add_media_commands(commands)
+    add_safety_commands(commands, _local_user)
+    add_moderation_commands(commands, users)
     requests = commands.add_parser("follow-requests", help="pending requests to a locked account")
     actions = requests.add_subparsers(dest="requests_command", required=True)
     listing = actions.add_parser("list", help="list pending requests to NAME")

@@ -9,6 +9,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from sqlmodel import col
 
+from .. import domain_policy
 from ..activitystreams import ACTOR_TYPES, as_list
 from ..config import Config
 from ..content import sanitize_html
@@ -129,6 +130,8 @@ class RemoteActors:
         """
         if self.is_local(uri):
             raise ActorNotFound(f"{uri} is local: nothing to fetch")
+        if domain_policy.is_suspended(host_of(uri), self.db):
+            raise ActorNotFound(f"{host_of(uri)} is suspended here: nothing is fetched from it")
         try:
             response = await self.client.get(uri, self.signer)
         except FetchError as exc:

@@ -14,9 +14,11 @@ from datetime import timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .. import domain_policy
 from ..config import MediaConfig
 from ..db import Database
 from ..errors import UsageError
+from ..federation.documents import host_of
 from ..http.client import FetchError, HttpClient
 from ..models import Account, MediaAttachment
 from ..models.media import FetchState, MediaKind
@@ -176,7 +178,13 @@ class MediaService:
     async def _fetch_remote(self, media_id: int) -> MediaAttachment | None:
         async with self.db.read() as session:
             row = await session.get(MediaAttachment, media_id)
+            owner = await session.get(Account, row.account_id) if row is not None else None
         if row is None or row.local or row.remote_url is None:
+            return None
+        # Reject-media (or suspend): nothing of such a domain goes through the proxy, stored or not.
+        policy = await domain_policy.refresh(self.db)
+        hosts = (host_of(row.remote_url), owner.domain if owner is not None and owner.domain else "")
+        if any(policy.rejects_media(host) for host in hosts if host):
             return None
         if row.fetch_state == FetchState.STORED and row.file_key:
             return row

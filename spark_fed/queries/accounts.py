@@ -6,6 +6,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..models import INSTANCE_ACTOR_USERNAME, Account, User
 from ..usernames import is_valid_username
+from .safety import held_back, hidden, silenced
 
 _IS_LOCAL = col(Account.domain).is_(None)
 _IS_LOCAL_USER = _IS_LOCAL & (col(Account.username) != INSTANCE_ACTOR_USERNAME)
@@ -59,8 +60,13 @@ async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
     return (await session.exec(select(User).where(User.email == email.strip().lower()))).first()
 
 
-async def search_accounts(session: AsyncSession, text: str, limit: int) -> list[Account]:
-    """Known accounts whose username or display name starts with TEXT, local ones first."""
+async def search_accounts(
+    session: AsyncSession, text: str, limit: int, *, viewer_id: int | None = None
+) -> list[Account]:
+    """Known accounts whose username or display name starts with TEXT, local ones first.
+
+    Never suspended accounts; silenced ones only for a viewer who follows them; none that block
+    VIEWER_ID or that it blocks (or whose server it blocks)."""
     prefix = text.lower()
     query = (
         select(Account)
@@ -71,6 +77,8 @@ async def search_accounts(session: AsyncSession, text: str, limit: int) -> list[
             ),
             Account.actor_type != "Application",
             Account.username != INSTANCE_ACTOR_USERNAME,
+            ~hidden(viewer_id, col(Account.id), mutes=False),
+            ~silenced(col(Account.id)) if viewer_id is None else ~held_back(viewer_id, col(Account.id)),
         )
         .order_by(col(Account.domain).is_not(None), Account.username)
         .limit(limit)

@@ -6,6 +6,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..models import Account, Status
+from .safety import hidden_accounts
 from .timelines import may_see
 
 MAX_ANCESTORS = 40
@@ -19,7 +20,10 @@ class Thread:
 
 
 async def thread(session: AsyncSession, reader: Account | None, status: Status) -> Thread:
-    """Ancestors oldest first (bounded), descendants breadth-first in id order (bounded)."""
+    """Ancestors oldest first (bounded), descendants breadth-first in id order (bounded).
+
+    Posts of accounts hidden from READER (blocks either way, mutes, domain blocks, suspended
+    accounts) are left out, found for the whole thread in one query."""
     ancestors: list[Status] = []
     cursor = status
     while cursor.in_reply_to_id and len(ancestors) < MAX_ANCESTORS:
@@ -38,7 +42,12 @@ async def thread(session: AsyncSession, reader: Account | None, status: Status) 
         )
         descendants += rows
         frontier = [r.id for r in rows]
+    descendants = descendants[:MAX_DESCENDANTS]
+    authors = {s.account_id for s in (*ancestors, *descendants)}
+    hide = await hidden_accounts(session, reader.id if reader is not None else None, authors)
     return Thread(
-        ancestors=[s for s in ancestors if await may_see(session, reader, s)],
-        descendants=[s for s in descendants[:MAX_DESCENDANTS] if await may_see(session, reader, s)],
+        ancestors=[s for s in ancestors if s.account_id not in hide and await may_see(session, reader, s)],
+        descendants=[
+            s for s in descendants if s.account_id not in hide and await may_see(session, reader, s)
+        ],
     )

@@ -2,17 +2,21 @@
 
 Every read pages by status id (a snowflake, so by time) with a cursor,
 never OFFSET, so a page deep in a timeline costs what the first does.
-Blocks and mutes, when they arrive, are applied here too.
+Blocks (either way), the reader's mutes and domain blocks, suspended accounts and, in the public
+timelines, silenced ones are applied here, as SQL conditions of the page's own query
+(`queries/safety.py`), so a block that arrives after a post still hides it.
 """
 
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import or_
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..models import Account, FeedEntry, Mention, Notification, Status, StatusTag, Tag, Visibility
+from .safety import blocked_between, held_back, hidden
 from .statuses import follows
 
 
@@ -38,8 +42,14 @@ class TimelineItem:
 
 
 async def timeline(
-    session: AsyncSession, reader: Account, kind: TimelineKind, *, limit: int, max_id: int | None = None
+    session: AsyncSession,
+    reader: Account | None,
+    kind: TimelineKind,
+    *,
+    limit: int,
+    max_id: int | None = None,
 ) -> list[TimelineItem]:
+    """READER may be None (a visitor) for the local and federated timelines only."""
     # Order and page on the column of the index the rows are found through (the feed's or the
     # mentions' key, or the status key itself): SQLite then reads one page off the index
     # instead of sorting the reader's whole feed.
@@ -55,10 +65,36 @@ async def timeline(
         query = query.where(col(Status.visibility) == Visibility.PUBLIC, col(Status.reblog_of_id).is_(None))
         if kind == TimelineKind.LOCAL:
             query = query.where(col(Status.local).is_(True))
+    public = kind in (TimelineKind.LOCAL, TimelineKind.FEDERATED)
+    viewer_id = reader.id if reader is not None else None
+    query = _without_hidden(query, viewer_id, public=public, notifications=kind == TimelineKind.MENTIONS)
     if max_id is not None:
         query = query.where(key < max_id)
     rows = list((await session.exec(query.order_by(key.desc()).limit(limit))).all())
     return await with_authors(session, rows)
+
+
+def _without_hidden(
+    query, viewer_id: int | None, *, public: bool = False, notifications: bool = False, mutes: bool = True
+):
+    """QUERY (over Status) without what VIEWER_ID must not see: posts of hidden accounts, and
+    boosts whose booster or original author is hidden. The viewer's own posts always show."""
+
+    def condition(column):
+        shown = ~hidden(viewer_id, column, public=public, notifications=notifications, mutes=mutes)
+        return shown if viewer_id is None else or_(column == viewer_id, shown)
+
+    original = aliased(Status, name="boosted_original")
+    original_author = (
+        select(original.account_id)
+        .where(col(original.id) == col(Status.reblog_of_id))
+        .correlate(Status)
+        .scalar_subquery()
+    )
+    return query.where(
+        condition(col(Status.account_id)),
+        or_(col(Status.reblog_of_id).is_(None), condition(original_author)),
+    )
 
 
 async def with_authors(session: AsyncSession, rows: list[Status]) -> list[TimelineItem]:
@@ -97,7 +133,11 @@ async def notifications(
         select(Notification, sender, Status)
         .join(sender, col(sender.id) == col(Notification.from_account_id))
         .outerjoin(Status, col(Status.id) == col(Notification.status_id))
-        .where(Notification.account_id == account.id)
+        .where(
+            Notification.account_id == account.id,
+            ~hidden(account.id, col(Notification.from_account_id), notifications=True),
+            ~held_back(account.id, col(Notification.from_account_id)),
+        )
     )
     if max_id is not None:
         query = query.where(col(Notification.id) < max_id)
@@ -107,13 +147,21 @@ async def notifications(
 
 async def may_see(session: AsyncSession, reader: Account | None, status: Status) -> bool:
     """Public and unlisted: anyone; followers-only: the author, followers and those mentioned;
-    direct: the author and those mentioned."""
+    direct: the author and those mentioned. Never a suspended author's, and never when the
+    reader and the author block one another."""
+    if reader is not None and reader.id == status.account_id:
+        return True
+    suspended = await session.exec(
+        select(Account.id).where(Account.id == status.account_id, col(Account.suspended_at).is_not(None))
+    )
+    if suspended.first() is not None:
+        return False
+    if reader is not None and await blocked_between(session, reader.id, status.account_id):
+        return False
     if status.visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
         return True
     if reader is None:
         return False
-    if reader.id == status.account_id:
-        return True
     mentioned = await session.exec(
         select(Mention.account_id).where(Mention.status_id == status.id, Mention.account_id == reader.id)
     )
@@ -133,13 +181,25 @@ async def account_posts(
     max_id: int | None = None,
     replies: bool = False,
 ) -> list[Status]:
-    """ACCOUNT's posts and boosts that READER may see, newest first; replies only when REPLIES."""
+    """ACCOUNT's posts and boosts that READER may see, newest first; replies only when REPLIES.
+
+    Nothing when ACCOUNT is suspended or when the two block one another; boosts of hidden
+    accounts' posts are left out (a mute does not empty a profile one opens)."""
+    if account.suspended_at is not None and (reader is None or reader.id != account.id):
+        return []
+    if (
+        reader is not None
+        and reader.id != account.id
+        and await blocked_between(session, reader.id, account.id)
+    ):
+        return []
     shown = [Visibility.PUBLIC, Visibility.UNLISTED]
     if reader is not None and (reader.id == account.id or await follows(session, reader.id, account.id)):
         shown.append(Visibility.FOLLOWERS)
     query = select(Status).where(Status.account_id == account.id, col(Status.visibility).in_(shown))
     if not replies:
         query = query.where(col(Status.in_reply_to_uri).is_(None))
+    query = _without_hidden(query, reader.id if reader is not None else None, mutes=False)
     if max_id is not None:
         query = query.where(col(Status.id) < max_id)
     return list((await session.exec(query.order_by(col(Status.id).desc()).limit(limit))).all())
@@ -154,15 +214,17 @@ async def visible_status(session: AsyncSession, reader: Account | None, status_i
 
 
 async def tag_timeline(
-    session: AsyncSession, name: str, *, limit: int, max_id: int | None = None
+    session: AsyncSession, name: str, *, limit: int, max_id: int | None = None, reader: Account | None = None
 ) -> list[Status]:
-    """Public notes filed under the (normalised) tag NAME, newest first."""
+    """Public notes filed under the (normalised) tag NAME, newest first, as READER may see them
+    (a public timeline: silenced accounts are left out too)."""
     query = (
         select(Status)
         .join(StatusTag, col(StatusTag.status_id) == col(Status.id))
         .join(Tag, col(Tag.id) == col(StatusTag.tag_id))
         .where(Tag.name == name, col(Status.visibility) == Visibility.PUBLIC)
     )
+    query = _without_hidden(query, reader.id if reader is not None else None, public=True)
     if max_id is not None:
         query = query.where(col(StatusTag.status_id) < max_id)
     return list((await session.exec(query.order_by(col(StatusTag.status_id).desc()).limit(limit))).all())
