@@ -16,7 +16,9 @@ from spark_fed.media.processing import MediaRejected
 from spark_fed.media.records import profile_images
 from spark_fed.models import Account, Follow, FollowState, User
 from spark_fed.queries.follows import follow_between
+from spark_fed.queries.safety import Relations, relations
 from spark_fed.queries.timelines import account_posts
+from spark_fed.queries.views import accounts_by_id
 from spark_fed.state import CONTEXT
 from spark_fed.urls import Urls
 
@@ -26,7 +28,7 @@ from .entities import ProfileImages, credential_account
 from .lookup import account_or_404, api_id
 from .media import read_multipart
 from .paging import link_header
-from .presenters import account_json, counts, statuses_json
+from .presenters import account_json, counts, filtered_statuses_json
 
 routes = web.RouteTableDef()
 
@@ -78,15 +80,19 @@ async def relationships(request: web.Request) -> web.Response:
                 )
             )
         ).all()
+        others = await accounts_by_id(session, set(wanted))
+        between = await relations(session, viewer.id, list(others.values()))
     result = []
     for other in wanted:
         out = next((f for f in rows if f.follower_id == viewer.id and f.followee_id == other), None)
         back = next((f for f in rows if f.followee_id == viewer.id and f.follower_id == other), None)
-        result.append(_relationship(other, out, back))
+        result.append(_relationship(other, out, back, between.get(other)))
     return json_response(result)
 
 
-def _relationship(other: int, out: Follow | None, back: Follow | None) -> dict:
+def _relationship(other: int, out: Follow | None, back: Follow | None, rel: Relations | None = None) -> dict:
+    """Mastodon's Relationship; REL holds the blocks and mutes between the two (none: none)."""
+    rel = rel or Relations()
     following = out is not None and out.state == FollowState.ACCEPTED
     return {
         "id": str(other),
@@ -95,13 +101,13 @@ def _relationship(other: int, out: Follow | None, back: Follow | None) -> dict:
         "notifying": False,
         "languages": None,
         "followed_by": back is not None and back.state == FollowState.ACCEPTED,
-        "blocking": False,
-        "blocked_by": False,
-        "muting": False,
-        "muting_notifications": False,
+        "blocking": rel.blocking,
+        "blocked_by": rel.blocked_by,
+        "muting": rel.muting,
+        "muting_notifications": rel.muting and rel.muting_notifications,
         "requested": out is not None and out.state == FollowState.PENDING,
         "requested_by": back is not None and back.state == FollowState.PENDING,
-        "domain_blocking": False,
+        "domain_blocking": rel.domain_blocking,
         "endorsed": False,
         "note": "",
     }
@@ -130,7 +136,7 @@ async def account_statuses(request: web.Request) -> web.Response:
             max_id=params.cursor(request, "max_id"),
             replies=replies,
         )
-        entities = await statuses_json(session, rows, viewer, ctx.urls)
+        entities = await filtered_statuses_json(session, rows, viewer, ctx.urls, "account")
     return json_response(entities, headers=link_header(request, [r.id for r in rows]))
 
 
@@ -138,7 +144,8 @@ async def relationship_with(request: web.Request, viewer: Account, other: Accoun
     async with request.app[CONTEXT].db.read() as session:
         out = await follow_between(session, viewer.id, other.id)
         back = await follow_between(session, other.id, viewer.id)
-    return json_response(_relationship(other.id, out, back))
+        between = await relations(session, viewer.id, [other])
+    return json_response(_relationship(other.id, out, back, between.get(other.id)))
 
 
 @routes.post("/api/v1/accounts/{id}/follow")

@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from spark_fed.content import plain_text
-from spark_fed.models import Account, MediaAttachment, Status, User, Visibility
+from spark_fed.filters import FilterResult, contexts_of
+from spark_fed.models import Account, Filter, FilterKeyword, MediaAttachment, Status, User, Visibility
 from spark_fed.models.media import FetchState, MediaKind
 from spark_fed.urls import Urls
 
@@ -128,6 +129,7 @@ class StatusView:
     author_counts: Counts | None = None
     media: Sequence[MediaAttachment] = ()
     author_images: ProfileImages = field(default_factory=ProfileImages)
+    filtered: Sequence[FilterResult] = ()
 
 
 def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
@@ -155,7 +157,7 @@ def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
         "bookmarked": False,
         "pinned": False,
         "content": status.content,
-        "filtered": [],
+        "filtered": [filter_result_entity(r) for r in view.filtered],
         "reblog": status_entity(view.reblog, urls) if view.reblog else None,
         "application": None,
         "account": account_entity(
@@ -226,3 +228,31 @@ def notification_entity(
     if status is not None:
         entity["status"] = status
     return entity
+
+
+def filter_keyword_entity(keyword: FilterKeyword) -> dict[str, Any]:
+    return {"id": str(keyword.id), "keyword": keyword.keyword, "whole_word": keyword.whole_word}
+
+
+def filter_entity(row: Filter, keywords: Sequence[FilterKeyword] | None = None) -> dict[str, Any]:
+    """Mastodon's Filter (v2). Inside a status's `filtered` the keywords are left out, as
+    Mastodon leaves them out there."""
+    entity: dict[str, Any] = {
+        "id": str(row.id),
+        "title": row.title,
+        "context": contexts_of(row),
+        "expires_at": iso(row.expires_at),
+        "filter_action": row.action,
+    }
+    if keywords is not None:
+        entity["keywords"] = [filter_keyword_entity(k) for k in keywords]
+        entity["statuses"] = []
+    return entity
+
+
+def filter_result_entity(result: FilterResult) -> dict[str, Any]:
+    return {
+        "filter": filter_entity(result.filter),
+        "keyword_matches": result.keyword_matches,
+        "status_matches": [],
+    }

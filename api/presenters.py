@@ -1,9 +1,11 @@
 """Rows to entities, a page at a time, for one viewer."""
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from spark_fed.filters import FilterResult, filter_matches, hidden
 from spark_fed.media.records import profile_images
 from spark_fed.media.service import attachments_of
 from spark_fed.models import Account, Status
@@ -43,10 +45,42 @@ async def counts(session: AsyncSession, account: Account) -> Counts:
     return Counts(*await account_counts(session, account.id))
 
 
-async def statuses_json(
-    session: AsyncSession, rows: list[Status], viewer: Account | None, urls: Urls
+async def apply_filters(
+    session: AsyncSession, viewer: Account | None, rows: list[Status], context: str | None
+) -> tuple[list[Status], dict[int, list[FilterResult]]]:
+    """ROWS without those a hide filter of the viewer's (in CONTEXT) matches, and the filters
+    that match the rest (their `filtered`). CONTEXT None: a status on its own, shown with every
+    filter that matches it, of any context and action, for the app to decide (as Mastodon)."""
+    if viewer is None or not rows:
+        return rows, {}
+    matches = await filter_matches(session, viewer.id, rows, context)
+    if context is None:
+        return rows, matches
+    kept = [r for r in rows if not hidden(matches.get(r.id, ()))]
+    return kept, {r.id: matches[r.id] for r in kept if r.id in matches}
+
+
+async def filtered_statuses_json(
+    session: AsyncSession, rows: list[Status], viewer: Account | None, urls: Urls, context: str | None
 ) -> list[dict[str, Any]]:
-    """Status entities for ROWS (boosts carry the boosted note), in a handful of queries."""
+    """`statuses_json` after the viewer's filters of CONTEXT: hidden ones left out, the others
+    carrying `filtered`."""
+    kept, matches = await apply_filters(session, viewer, rows, context)
+    return await statuses_json(session, kept, viewer, urls, filters=matches)
+
+
+async def statuses_json(
+    session: AsyncSession,
+    rows: list[Status],
+    viewer: Account | None,
+    urls: Urls,
+    *,
+    filters: Mapping[int, Sequence[FilterResult]] | None = None,
+) -> list[dict[str, Any]]:
+    """Status entities for ROWS (boosts carry the boosted note), in a handful of queries.
+    FILTERS (by the id of a row) are the filters that matched it: its `filtered` (a boost's
+    note carries them too)."""
+    filters = filters or {}
     originals = {
         s.id: s
         for s in [await session.get(Status, r.reblog_of_id) for r in rows if r.reblog_of_id is not None]
@@ -63,7 +97,7 @@ async def statuses_json(
     media = await attachments_of(session, ids)
     images = await profile_images(session, set(accounts))
 
-    def view(status: Status) -> StatusView:
+    def view(status: Status, filtered: Sequence[FilterResult] = ()) -> StatusView:
         return StatusView(
             status=status,
             author=accounts[status.account_id],
@@ -74,6 +108,7 @@ async def statuses_json(
             author_counts=Counts(*author_counts[status.account_id]),
             media=media.get(status.id, []),
             author_images=ProfileImages.of(images, status.account_id),
+            filtered=filtered,
         )
 
     result = []
@@ -82,8 +117,11 @@ async def statuses_json(
             original = originals.get(row.reblog_of_id)
             if original is None:
                 continue
-            outer = view(row)
-            result.append(status_entity(StatusView(**{**outer.__dict__, "reblog": view(original)}), urls))
+            matched = filters.get(row.id, ())
+            outer = view(row, matched)
+            result.append(
+                status_entity(StatusView(**{**outer.__dict__, "reblog": view(original, matched)}), urls)
+            )
         else:
-            result.append(status_entity(view(row), urls))
+            result.append(status_entity(view(row, filters.get(row.id, ())), urls))
     return result

@@ -1,17 +1,33 @@
 """Every client API route, gathered for the app."""
 
-from . import accounts, instance, markers, media, openapi, search, social, statuses, timelines
+from . import (
+    accounts,
+    filters,
+    instance,
+    markers,
+    media,
+    openapi,
+    reports,
+    safety,
+    search,
+    social,
+    statuses,
+    timelines,
+)
 
 # aiohttp matches in order: accounts.py registers /accounts/verify_credentials, /lookup and
 # /relationships before /accounts/{id}.
 routes = [
     *instance.routes,
     *accounts.routes,
+    *safety.routes,
     *social.routes,
     *statuses.routes,
     *media.routes,
     *timelines.routes,
     *search.routes,
     *markers.routes,
+    *filters.routes,
+    *reports.routes,
     *openapi.routes,
 ]

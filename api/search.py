@@ -33,7 +33,7 @@ async def search(request: web.Request) -> web.Response:
     if not q:
         return json_response(result)
     if kind in (None, "accounts"):
-        found = await _accounts(request, q, resolve, limit)
+        found = await _accounts(request, viewer, q, resolve, limit)
         async with ctx.db.read() as session:
             result["accounts"] = await accounts_json(session, found, ctx.urls)
     if kind in (None, "statuses") and q.startswith(("http://", "https://")) and resolve:
@@ -56,7 +56,9 @@ async def search(request: web.Request) -> web.Response:
     return json_response(result)
 
 
-async def _accounts(request: web.Request, q: str, resolve: bool, limit: int) -> list[Account]:
+async def _accounts(
+    request: web.Request, viewer: Account | None, q: str, resolve: bool, limit: int
+) -> list[Account]:
     ctx = request.app[CONTEXT]
     handle = q.lstrip("@")
     if "@" in handle or handle.startswith(("http://", "https://")):
@@ -75,4 +77,4 @@ async def _accounts(request: web.Request, q: str, resolve: bool, limit: int) -> 
         except (ActorNotFound, UsageError):
             return []
     async with ctx.db.read() as session:
-        return await search_accounts(session, handle, limit)
+        return await search_accounts(session, handle, limit, viewer_id=viewer.id if viewer else None)

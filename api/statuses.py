@@ -17,7 +17,7 @@ from spark_fed.state import CONTEXT
 from . import params
 from .auth import optional, require
 from .lookup import api_id, status_or_404
-from .presenters import statuses_json
+from .presenters import apply_filters, filtered_statuses_json, statuses_json
 
 routes = web.RouteTableDef()
 
@@ -37,7 +37,9 @@ async def _one(request: web.Request, status: Status, viewer) -> web.Response:
     ctx = request.app[CONTEXT]
     async with ctx.db.read() as session:
         refreshed = await session.get(Status, status.id)
-        [entity] = await statuses_json(session, [refreshed or status], viewer, ctx.urls)
+        # One status on its own: `filtered` names every filter it matches, for the app to decide.
+        rows, matches = await apply_filters(session, viewer, [refreshed or status], None)
+        [entity] = await statuses_json(session, rows, viewer, ctx.urls, filters=matches)
     return json_response(entity)
 
 
@@ -147,10 +149,14 @@ async def context(request: web.Request) -> web.Response:
     async with ctx.db.read() as session:
         status = await status_or_404(session, api_id(request), viewer)
         found = await thread(session, viewer, status)
+
+        def page(rows: list[Status]) -> tuple:
+            return session, rows, viewer, ctx.urls
+
         return json_response(
             {
-                "ancestors": await statuses_json(session, found.ancestors, viewer, ctx.urls),
-                "descendants": await statuses_json(session, found.descendants, viewer, ctx.urls),
+                "ancestors": await filtered_statuses_json(*page(found.ancestors), "thread"),
+                "descendants": await filtered_statuses_json(*page(found.descendants), "thread"),
             }
         )
 

@@ -14,9 +14,14 @@ from .auth import optional, require
 from .entities import notification_entity
 from .lookup import api_id
 from .paging import link_header
-from .presenters import accounts_json, statuses_json
+from .presenters import accounts_json, apply_filters, filtered_statuses_json, statuses_json
 
 routes = web.RouteTableDef()
+
+
+# Which of a filter's contexts applies where (Mastodon's: the public context covers every
+# public timeline, the tag timelines too).
+FILTER_CONTEXT = {TimelineKind.HOME: "home", TimelineKind.LOCAL: "public", TimelineKind.FEDERATED: "public"}
 
 
 async def _page(request: web.Request, viewer, kind: TimelineKind) -> web.Response:
@@ -27,7 +32,9 @@ async def _page(request: web.Request, viewer, kind: TimelineKind) -> web.Respons
         items = await timeline(session, viewer, kind, limit=limit, max_id=max_id)
         min_id = params.cursor(request, "min_id") or params.cursor(request, "since_id")
         rows = [i.status for i in items if min_id is None or i.status.id > min_id]
-        entities = await statuses_json(session, rows, viewer, ctx.urls)
+        context = FILTER_CONTEXT.get(kind, "home")
+        entities = await filtered_statuses_json(session, rows, viewer, ctx.urls, context)
+    # Paged by what was read, hidden posts included: the next page starts below them.
     return json_response(entities, headers=link_header(request, [r.id for r in rows]))
 
 
@@ -51,11 +58,12 @@ async def notification_list(request: web.Request) -> web.Response:
         items = await notifications(
             session, viewer, limit=params.limit(request, 15, 30), max_id=params.cursor(request, "max_id")
         )
+        page_ids = [i.notification.id for i in items]
         statuses = [i.status for i in items if i.status is not None]
-        by_id = {
-            s.id: e
-            for s, e in zip(statuses, await statuses_json(session, statuses, viewer, ctx.urls), strict=False)
-        }
+        kept, matches = await apply_filters(session, viewer, statuses, "notifications")
+        shown = {s.id for s in kept}
+        items = [i for i in items if i.status is None or i.status.id in shown]
+        by_id = {e["id"]: e for e in await statuses_json(session, kept, viewer, ctx.urls, filters=matches)}
         senders = await accounts_json(session, [i.sender for i in items], ctx.urls)
         entities = [
             notification_entity(
@@ -63,11 +71,11 @@ async def notification_list(request: web.Request) -> web.Response:
                 i.notification.type,
                 i.notification.created_at,
                 sender,
-                by_id.get(i.status.id) if i.status else None,
+                by_id.get(str(i.status.id)) if i.status else None,
             )
             for i, sender in zip(items, senders, strict=True)
         ]
-    return json_response(entities, headers=link_header(request, [i.notification.id for i in items]))
+    return json_response(entities, headers=link_header(request, page_ids))
 
 
 @routes.get("/api/v1/timelines/tag/{hashtag}")
@@ -80,8 +88,9 @@ async def tag(request: web.Request) -> web.Response:
             normalize_tag(request.match_info["hashtag"]),
             limit=params.limit(request),
             max_id=params.cursor(request, "max_id"),
+            reader=viewer,
         )
-        entities = await statuses_json(session, rows, viewer, ctx.urls)
+        entities = await filtered_statuses_json(session, rows, viewer, ctx.urls, "public")
     return json_response(entities, headers=link_header(request, [r.id for r in rows]))
 
 
