@@ -23,3 +23,9 @@ def ago(moment: datetime) -> str:
 def host(url: str) -> str:
     """The host of URL, as a link to another server is labelled ("image on example.social")."""
     return urlsplit(url).hostname or url
+
+
+def since(moment: datetime) -> str:
+    """`ago` as a phrase: "3h ago", "on Mar 4"."""
+    text = ago(moment)
+    return f"on {text}" if text[0].isalpha() else f"{text} ago"

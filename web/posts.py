@@ -1,20 +1,33 @@
 """What a page shows of each post, loaded for a whole page at once.
 
 A page of N posts costs the same handful of queries whatever N is (a test
-counts them): authors and boosted notes come with the timeline, then one
-query each for the viewer's likes, the viewer's reposts, the accounts
-replied to and the posts' images.
+counts them): authors and boosted notes come with the timeline (for a list of
+plain rows, the accounts replied to come in the authors' query), then one query
+for the viewer's likes and reposts together, one for the posts' images, one for
+the viewer's muted words (`spark_fed.filters.filter_matches`) and, only when some
+are not on the page already, one for the accounts replied to.
+
+Muted words: a post that matches a filter whose action is "hide" is left out of
+the page; one that matches a "warn" filter carries the filters' titles in
+`filtered`, and the template shows it collapsed behind "Filtered: TITLE".
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import and_, exists
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from spark_fed import filters as muted_words
 from spark_fed.media.service import attachments_of
-from spark_fed.models import Account, MediaAttachment, Status
+from spark_fed.models import Account, Favourite, MediaAttachment, Status
 from spark_fed.models.media import FetchState
-from spark_fed.queries.timelines import TimelineItem, with_authors
-from spark_fed.queries.views import accounts_by_id, favourited_by, reblogged_by
+from spark_fed.queries.timelines import TimelineItem
+from spark_fed.queries.views import accounts_by_id
+
+# The places muted words apply to (Mastodon's filter contexts), by page.
+HOME, NOTIFICATIONS, PUBLIC, THREAD, ACCOUNT = "home", "notifications", "public", "thread", "account"
 
 # What an image without a description is called (screen readers, and axe, need a text).
 NO_DESCRIPTION = "Image"
@@ -68,17 +81,40 @@ class PostView:
     reposted: bool
     own: bool
     media: tuple[MediaView, ...] = ()
+    # The titles of the viewer's "warn" muted words this post matches: shown collapsed.
+    filtered: tuple[str, ...] = ()
 
 
 async def post_views(
-    session: AsyncSession, viewer: Account | None, items: list[TimelineItem]
+    session: AsyncSession,
+    viewer: Account | None,
+    items: list[TimelineItem],
+    context: str | None = None,
+    *,
+    known: Iterable[Account] = (),
 ) -> list[PostView]:
+    """The views of ITEMS; with a CONTEXT (HOME, PUBLIC...) the viewer's muted words of that
+    context apply to others' posts: a "hide" match is left out, a "warn" match is marked
+    `filtered`. KNOWN are
+    accounts loaded already (the accounts replied to are looked up only when not among them)."""
+    others = [i.note for i in items if viewer is not None and i.note_author.id != viewer.id]
+    if viewer is not None and context is not None and others:
+        # One's own posts are never filtered from one's own pages.
+        matches = await muted_words.filter_matches(session, viewer.id, others, context)
+        hidden = {sid for sid, results in matches.items() if any(_hides(r) for r in results)}
+        items = [i for i in items if i.note.id not in hidden]
+    else:
+        matches = {}
     notes = [item.note.id for item in items]
-    liked = await favourited_by(session, viewer.id, notes) if viewer else set()
-    reposted = await reblogged_by(session, viewer.id, notes) if viewer else set()
-    parents = await accounts_by_id(
-        session, {i.note.in_reply_to_account_id for i in items if i.note.in_reply_to_account_id}
-    )
+    liked, reposted = await _marks(session, viewer.id, notes) if viewer else (set(), set())
+    accounts = {a.id: a for a in known}
+    for item in items:
+        accounts[item.author.id] = item.author
+        accounts[item.note_author.id] = item.note_author
+    if viewer is not None:
+        accounts[viewer.id] = viewer
+    wanted = {i.note.in_reply_to_account_id for i in items if i.note.in_reply_to_account_id}
+    accounts |= await accounts_by_id(session, wanted - accounts.keys())
     media = await attachments_of(session, notes)
     return [
         PostView(
@@ -86,16 +122,52 @@ async def post_views(
             note=item.note,
             author=item.note_author,
             reposted_by=item.author if item.is_boost else None,
-            replying_to=parents.get(item.note.in_reply_to_account_id or 0),
+            replying_to=accounts.get(item.note.in_reply_to_account_id or 0),
             liked=item.note.id in liked,
             reposted=item.note.id in reposted,
             own=viewer is not None and item.note_author.id == viewer.id,
             media=tuple(MediaView.of(row) for row in media.get(item.note.id, [])),
+            filtered=tuple(dict.fromkeys(r.filter.title for r in matches.get(item.note.id, []))),
         )
         for item in items
     ]
 
 
-async def views_of(session: AsyncSession, viewer: Account | None, rows: list[Status]) -> list[PostView]:
-    """`post_views` for plain status rows (a thread, a profile, a tag)."""
-    return await post_views(session, viewer, await with_authors(session, rows))
+def _hides(result: object) -> bool:
+    return str(getattr(getattr(result, "filter", None), "action", "")) == "hide"
+
+
+async def _marks(session: AsyncSession, viewer_id: int, notes: list[int]) -> tuple[set[int], set[int]]:
+    """Which of NOTES the viewer liked and which she reposted, in one query."""
+    if not notes:
+        return set(), set()
+    repost = Status.__table__.alias("repost")  # type: ignore[attr-defined]
+    liked = exists().where(and_(Favourite.account_id == viewer_id, Favourite.status_id == Status.id))
+    reposted = exists().where(and_(repost.c.account_id == viewer_id, repost.c.reblog_of_id == Status.id))
+    rows = await session.exec(
+        select(Status.id, liked.label("liked"), reposted.label("reposted")).where(col(Status.id).in_(notes))
+    )
+    found = rows.all()
+    return {i for i, like, _ in found if like}, {i for i, _, boost in found if boost}
+
+
+async def views_of(
+    session: AsyncSession, viewer: Account | None, rows: list[Status], context: str | None = None
+) -> list[PostView]:
+    """`post_views` for plain status rows (a thread, a profile, a tag): the boosted notes in one
+    query, then the authors and the accounts replied to in another."""
+    boosted_ids = {r.reblog_of_id for r in rows if r.reblog_of_id is not None}
+    boosted: dict[int, Status] = {}
+    if boosted_ids:
+        found = await session.exec(select(Status).where(col(Status.id).in_(boosted_ids)))
+        boosted = {s.id: s for s in found.all()}
+    notes = [boosted.get(r.reblog_of_id) if r.reblog_of_id is not None else r for r in rows]
+    wanted = {r.account_id for r in rows} | {n.account_id for n in notes if n is not None}
+    wanted |= {n.in_reply_to_account_id for n in notes if n is not None and n.in_reply_to_account_id}
+    accounts = await accounts_by_id(session, wanted)
+    items = [
+        TimelineItem(row, accounts[row.account_id], note, accounts[note.account_id])
+        for row, note in zip(rows, notes, strict=True)
+        if note is not None and row.account_id in accounts and note.account_id in accounts
+    ]
+    return await post_views(session, viewer, items, context, known=accounts.values())

@@ -2,7 +2,9 @@
 
 The avatars and headers of every account the page shows (found in its context:
 accounts, posts, notifications) are loaded here, in one query with the
-viewer's own, and handed to the templates as `images`.
+viewer's own, and handed to the templates as `images`. The viewer's role (the
+"Moderation" link is for moderators and admins) comes in the same statement as
+the count of unread notifications.
 """
 
 import dataclasses
@@ -17,13 +19,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spark_fed.media.records import IMAGE_TYPES, profile_images
 from spark_fed.media.service import MAX_ATTACHMENTS, MAX_DESCRIPTION
-from spark_fed.models import Account, Marker, Notification
+from spark_fed.models import Account, Marker, Notification, User
 from spark_fed.state import CONTEXT
 
 from . import names
 from .auth import CSRF_FIELD, Viewer
 
 NOTIFICATIONS_MARKER = "notifications"
+MODERATING_ROLES = ("moderator", "admin")
 
 
 async def page(
@@ -41,9 +44,12 @@ async def page(
     shown = accounts_in(context)
     if viewer:
         shown.add(viewer.account.id)
+    role = "user"
     async with request.app[CONTEXT].db.read() as session:
-        if unread is None:
-            unread = await unread_notifications(session, viewer) if viewer else 0
+        if viewer is not None and unread is None:
+            unread, role = await unread_and_role(session, viewer)
+        elif viewer is not None:
+            role = await role_of(session, viewer)
         images = await profile_images(session, shown)
     values = {
         "instance": config.instance,
@@ -51,7 +57,8 @@ async def page(
         "viewer": viewer.account if viewer else None,
         "csrf_field": CSRF_FIELD,
         "csrf": viewer.csrf if viewer else "",
-        "unread": unread,
+        "unread": unread or 0,
+        "moderator": role in MODERATING_ROLES,
         "here": request.path,
         "names": names,
         "domain": request.app[CONTEXT].urls.domain,
@@ -68,13 +75,25 @@ async def page(
     return response
 
 
-async def unread_notifications(session: AsyncSession, viewer: Viewer) -> int:
-    """Notifications newer than the notifications marker (the one Mastodon apps move too)."""
+async def unread_and_role(session: AsyncSession, viewer: Viewer) -> tuple[int, str]:
+    """Notifications newer than the notifications marker (the one Mastodon apps move too), and
+    the viewer's role, in one statement (the marker's row is in the session after its first get)."""
     marker = await session.get(Marker, (viewer.account.id, NOTIFICATIONS_MARKER))
-    query = select(func.count()).select_from(Notification).where(Notification.account_id == viewer.account.id)
+    count = select(func.count()).select_from(Notification).where(Notification.account_id == viewer.account.id)
     if marker is not None and marker.last_read_id.isdigit():
-        query = query.where(col(Notification.id) > int(marker.last_read_id))
-    return (await session.exec(query)).one()
+        count = count.where(col(Notification.id) > int(marker.last_read_id))
+    role = select(User.role).where(User.account_id == viewer.account.id)
+    unread, found = (await session.exec(select(count.scalar_subquery(), role.scalar_subquery()))).one()
+    return int(unread or 0), found or "user"
+
+
+async def role_of(session: AsyncSession, viewer: Viewer) -> str:
+    found = (await session.exec(select(User.role).where(User.account_id == viewer.account.id))).first()
+    return found or "user"
+
+
+async def unread_notifications(session: AsyncSession, viewer: Viewer) -> int:
+    return (await unread_and_role(session, viewer))[0]
 
 
 def accounts_in(value: Any, depth: int = 4) -> set[int]:

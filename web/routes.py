@@ -5,10 +5,34 @@ from aiohttp import web
 
 from spark_fed.content import sanitize_html
 
-from .filters import ago, host
-from .pages import actions, assets, notifications, profiles, search, settings, signin, threads, timelines
+from .filters import ago, host, since
+from .pages import (
+    actions,
+    assets,
+    moderation,
+    notifications,
+    profiles,
+    safety,
+    search,
+    settings,
+    signin,
+    threads,
+    timelines,
+)
 
-PAGES = (timelines, signin, actions, threads, profiles, notifications, search, settings, assets)
+PAGES = (
+    timelines,
+    signin,
+    actions,
+    safety,
+    moderation,
+    threads,
+    profiles,
+    notifications,
+    search,
+    settings,
+    assets,
+)
 
 
 def setup(app: web.Application) -> None:
@@ -17,5 +41,6 @@ def setup(app: web.Application) -> None:
     filters = aiohttp_jinja2.get_env(app).filters
     filters["ago"] = ago
     filters["host"] = host
+    filters["since"] = since
     # Bios are sanitised when stored; rows stored before that rule are sanitised when shown.
     filters["clean"] = sanitize_html

@@ -13,7 +13,7 @@ from spark_fed.queries.timelines import notifications
 from spark_fed.state import CONTEXT
 
 from ..auth import require_viewer
-from ..posts import views_of
+from ..posts import NOTIFICATIONS, views_of
 from ..render import NOTIFICATIONS_MARKER, page
 from .paging import PAGE_SIZE, max_id, next_page
 
@@ -27,7 +27,7 @@ async def notification_list(request: web.Request) -> web.Response:
     async with db.read() as session:
         items = await notifications(session, who.account, limit=PAGE_SIZE, max_id=max_id(request))
         statuses = [i.status for i in items if i.status is not None]
-        views = {v.note.id: v for v in await views_of(session, who.account, statuses)}
+        views = {v.note.id: v for v in await views_of(session, who.account, statuses, NOTIFICATIONS)}
         pending = await pending_requests_from(session, who.account.id, [i.sender.id for i in items])
     read_all = bool(items) and max_id(request) is None
     if read_all:
@@ -40,6 +40,8 @@ async def notification_list(request: web.Request) -> web.Response:
             "pending": i.notification.type == NotificationType.FOLLOW_REQUEST and i.sender.id in pending,
         }
         for i in items
+        # A post a muted word hides (set to "hide" in notifications) takes its notification along.
+        if i.status is None or i.status.id in views
     ]
     context = {"entries": entries, "more": next_page(request, [i.notification.id for i in items])}
     # The marker moved to the newest above, so the navigation's count on this page is zero.

@@ -6,22 +6,25 @@ so a profile link pasted into any fediverse search finds the account.
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 
 from aiohttp import web
+from sqlalchemy import and_, exists, func, literal, or_
+from sqlmodel import col, select
 
 import actors.routes
-from spark_fed.errors import NotFound, UsageError
+from spark_fed.errors import Gone, NotFound, UsageError
 from spark_fed.federation.actors import ActorNotFound
 from spark_fed.http.negotiation import wants_activity_json
-from spark_fed.models import Account
+from spark_fed.models import Account, AccountDomainBlock, Block, Follow, Mute
+from spark_fed.models.types import utcnow
 from spark_fed.queries.accounts import find_local_user, find_remote_by_handle
-from spark_fed.queries.follows import follow_between
 from spark_fed.queries.timelines import account_posts
 from spark_fed.queries.views import account_counts
 from spark_fed.state import CONTEXT
 
 from ..auth import Viewer, viewer
-from ..posts import views_of
+from ..posts import ACCOUNT, views_of
 from ..render import page
 from .paging import PAGE_SIZE, max_id, next_page
 
@@ -47,16 +50,54 @@ async def find_account(request: web.Request, name: str, who: Viewer | None) -> A
             found = None
     if found is None or found.is_instance_actor:
         raise NotFound("no such account")
+    if found.suspended_at is not None:
+        raise Gone("this account is suspended")
     return found
 
 
-async def relationship(request: web.Request, who: Viewer | None, account: Account) -> str | None:
-    """The viewer's follow of ACCOUNT: None, "pending" or "accepted" (what the button offers)."""
+@dataclass(frozen=True)
+class Relationship:
+    """What the profile's buttons offer: the viewer's follow of the account (None, "pending" or
+    "accepted"), and whether the viewer blocks or mutes it or blocks its server."""
+
+    follow: str | None = None
+    blocking: bool = False
+    muting: bool = False
+    domain_blocking: bool = False
+
+
+async def relationship(request: web.Request, who: Viewer | None, account: Account) -> Relationship | None:
+    """The viewer's relationship with ACCOUNT in one statement (`queries/safety.py:relations`
+    answers the same in up to four, and the follow is a fifth)."""
     if who is None or who.account.id == account.id:
         return None
+    me = who.account.id
+    follow = select(Follow.state).where(Follow.follower_id == me, Follow.followee_id == account.id)
+    blocking = exists().where(and_(Block.account_id == me, Block.target_account_id == account.id))
+    muting = exists().where(
+        and_(
+            Mute.account_id == me,
+            Mute.target_account_id == account.id,
+            or_(col(Mute.expires_at).is_(None), col(Mute.expires_at) > utcnow()),
+        )
+    )
+    domain = (account.domain or "").lower()
+    domain_blocking = (
+        exists().where(
+            and_(AccountDomainBlock.account_id == me, func.lower(AccountDomainBlock.domain) == domain)
+        )
+        if domain
+        else literal(False)
+    )
+    query = select(follow.scalar_subquery(), blocking, muting, domain_blocking)
     async with request.app[CONTEXT].db.read() as session:
-        row = await follow_between(session, who.account.id, account.id)
-    return row.state if row is not None and row.state != "rejected" else None
+        state, blocks, mutes, domain_blocks = (await session.exec(query)).one()
+    return Relationship(
+        follow=state if state is not None and state != "rejected" else None,
+        blocking=bool(blocks),
+        muting=bool(mutes),
+        domain_blocking=bool(domain_blocks),
+    )
 
 
 @routes.get("/@{username}")
@@ -76,7 +117,7 @@ async def profile(request: web.Request) -> web.StreamResponse:
         rows = await account_posts(
             session, reader, account, limit=PAGE_SIZE, max_id=max_id(request), replies=replies
         )
-        views = await views_of(session, reader, rows)
+        views = await views_of(session, reader, rows, ACCOUNT)
         followers, following, statuses, _last = await account_counts(session, account.id)
     context = {
         "account": account,
@@ -84,7 +125,7 @@ async def profile(request: web.Request) -> web.StreamResponse:
         "more": next_page(request, [r.id for r in rows]),
         "counts": {"posts": statuses, "following": following, "followers": followers},
         "tab": "replies" if replies else "posts",
-        "relationship": await relationship(request, who, account),
+        "relation": await relationship(request, who, account),
     }
     response = await page(request, "profile.html", who, context)
     if account.is_local:

@@ -39,7 +39,9 @@ async def search(request: web.Request) -> web.Response:
         accounts = await _account_at(request, who, q.lstrip("@"))
     elif q:
         async with request.app[CONTEXT].db.read() as session:
-            accounts = await search_accounts(session, q.lstrip("@"), MAX_ACCOUNTS)
+            accounts = await search_accounts(
+                session, q.lstrip("@"), MAX_ACCOUNTS, viewer_id=who.account.id if who else None
+            )
     context = {"query": q, "accounts": accounts, "posts": posts}
     return await page(request, "search.html", who, context)
 

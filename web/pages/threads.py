@@ -19,7 +19,7 @@ from spark_fed.state import CONTEXT
 
 from ..auth import Viewer, viewer
 from ..names import handle, thread_path
-from ..posts import views_of
+from ..posts import THREAD, views_of
 from ..render import page
 from .actions import path_id
 from .profiles import find_account
@@ -72,11 +72,13 @@ async def _thread_page(request: web.Request, who: Viewer | None, status: Status)
                 found = await thread(session, reader, status)
     async with ctx.db.read() as session:
         # One set of queries for the whole thread: ancestors, the post, replies.
-        views = await views_of(session, reader, [*found.ancestors, status, *found.descendants])
+        views = await views_of(session, reader, [*found.ancestors, status, *found.descendants], THREAD)
         mentioned = await mentioned_accounts(session, status.id)
     by_id = {v.row_id: v for v in views}
     ancestors = [by_id[r.id] for r in found.ancestors if r.id in by_id]
-    focus = by_id[status.id]
+    focus = by_id.get(status.id)
+    if focus is None:  # a muted word the viewer set to hide: the post opened is shown, marked
+        [focus] = await _unfiltered(request, reader, status)
     replies = [by_id[r.id] for r in found.descendants if r.id in by_id]
     prefill = _reply_mentions(who, focus.author, mentioned)
     context = {
@@ -90,6 +92,11 @@ async def _thread_page(request: web.Request, who: Viewer | None, status: Status)
     if status.local:
         response.headers["Link"] = f'<{status.uri}>; rel="alternate"; type="application/activity+json"'
     return response
+
+
+async def _unfiltered(request: web.Request, reader: Account | None, status: Status):
+    async with request.app[CONTEXT].db.read() as session:
+        return await views_of(session, reader, [status])
 
 
 def _reply_mentions(who: Viewer | None, author: Account, mentioned: list[Account]) -> str:

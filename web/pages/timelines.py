@@ -8,19 +8,19 @@ from spark_fed.queries.timelines import TimelineKind, tag_timeline, timeline
 from spark_fed.state import CONTEXT
 
 from ..auth import Viewer, require_viewer, viewer
-from ..posts import post_views, views_of
+from ..posts import HOME, PUBLIC, post_views, views_of
 from ..render import page
 from .paging import PAGE_SIZE, max_id, next_page
 
 routes = web.RouteTableDef()
 
 
-async def _timeline(request: web.Request, who: Viewer | None, kind: TimelineKind) -> dict:
+async def _timeline(request: web.Request, who: Viewer | None, kind: TimelineKind, where: str) -> dict:
     db = request.app[CONTEXT].db
     reader = who.account if who else None
     async with db.read() as session:
         items = await timeline(session, reader, kind, limit=PAGE_SIZE, max_id=max_id(request))
-        views = await post_views(session, reader, items)
+        views = await post_views(session, reader, items, where)
     return {"posts": views, "more": next_page(request, [i.status.id for i in items])}
 
 
@@ -28,9 +28,9 @@ async def _timeline(request: web.Request, who: Viewer | None, kind: TimelineKind
 async def home(request: web.Request) -> web.Response:
     who = await viewer(request)
     if who is None:
-        context = await _timeline(request, None, TimelineKind.LOCAL)
+        context = await _timeline(request, None, TimelineKind.LOCAL, PUBLIC)
         return await page(request, "landing.html", None, context)
-    context = await _timeline(request, who, TimelineKind.HOME)
+    context = await _timeline(request, who, TimelineKind.HOME, HOME)
     newest = max((p.row_id for p in context["posts"]), default=0)
     return await page(request, "home.html", who, {**context, "newest": newest})
 
@@ -49,14 +49,14 @@ async def newer(request: web.Request) -> web.Response:
 @routes.get("/explore")
 async def explore(request: web.Request) -> web.Response:
     who = await viewer(request)
-    context = await _timeline(request, who, TimelineKind.LOCAL)
+    context = await _timeline(request, who, TimelineKind.LOCAL, PUBLIC)
     return await page(request, "explore.html", who, {**context, "tab": "local"})
 
 
 @routes.get("/explore/federated")
 async def federated(request: web.Request) -> web.Response:
     who = await viewer(request)
-    context = await _timeline(request, who, TimelineKind.FEDERATED)
+    context = await _timeline(request, who, TimelineKind.FEDERATED, PUBLIC)
     return await page(request, "explore.html", who, {**context, "tab": "federated"})
 
 
@@ -68,7 +68,7 @@ async def tag(request: web.Request) -> web.Response:
         raise NotFound("no such tag")
     reader = who.account if who else None
     async with request.app[CONTEXT].db.read() as session:
-        rows = await tag_timeline(session, name, limit=PAGE_SIZE, max_id=max_id(request))
-        views = await views_of(session, reader, rows)
+        rows = await tag_timeline(session, name, limit=PAGE_SIZE, max_id=max_id(request), reader=reader)
+        views = await views_of(session, reader, rows, PUBLIC)
     context = {"tag": name, "posts": views, "more": next_page(request, [r.id for r in rows])}
     return await page(request, "tag.html", who, context)

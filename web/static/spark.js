@@ -221,7 +221,27 @@
     });
   }
 
+  // "More options" menus: one open at a time, closed by Escape (focus back on its button) and by
+  // a click elsewhere. Without this file they open and close with their own button.
+  function menus() {
+    function open() { return Array.from(document.querySelectorAll("details.menu[open]")); }
+    document.addEventListener("click", function (event) {
+      open().forEach(function (menu) {
+        if (!menu.contains(event.target)) menu.open = false;
+      });
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      open().forEach(function (menu) {
+        menu.open = false;
+        var button = menu.querySelector("summary");
+        if (button && menu.contains(document.activeElement)) button.focus();
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    menus();
     document.querySelectorAll("textarea[data-max]").forEach(counter);
     document.querySelectorAll("form[data-enhance]").forEach(enhance);
     document.querySelectorAll(".composer-media").forEach(mediaPicker);
