@@ -26,6 +26,24 @@ log = logging.getLogger("spark_fed")
 PR_SET_PDEATHSIG = 1
 
 
+def without_docstrings(config_path: str | None) -> None:
+    """Start `serve` again under `python -OO`, unless it already is (or SPARK_KEEP_DOCSTRINGS is set).
+
+    The docstrings of everything a server imports (SQLAlchemy's alone are several MB) stay in
+    memory for as long as it runs and are never read: -OO leaves them out, ~3.7 MiB of an idle
+    server's ~80 (DECISIONS.md, Footprint). It also drops `assert`s, which Spark uses only to
+    narrow types, never to check input.
+    """
+    if sys.flags.optimize >= 2 or os.environ.get("SPARK_KEEP_DOCSTRINGS"):
+        return
+    command = [sys.executable, "-OO", "-m", "spark_fed.cli"]
+    if config_path:
+        command += ["--config", config_path]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [*command, "serve"])
+
+
 def migrate_in_child(config_path: str | None) -> None:
     """`spark-fed db upgrade` in a child process; its one-line error becomes ours."""
     command = [sys.executable, "-m", "spark_fed.cli"]

@@ -134,8 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from ..app import create_app
-    from ..serving import migrate_in_child, serve
+    from ..serving import migrate_in_child, serve, without_docstrings
 
+    without_docstrings(args.config)
     migrate_in_child(args.config)
     return serve(config, lambda: create_app(config, migrate=False))
 
