@@ -323,3 +323,14 @@ async def test_settings_change_the_profile(spark: Spark, client: TestClient, ali
         headers={"Sec-Fetch-Site": "same-origin"},
     )
     assert too_long.status == 422
+
+
+async def test_the_rules_are_on_the_about_and_sign_up_pages(start_spark, aiohttp_client) -> None:
+    spark = await start_spark()
+    await spark.stop()
+    rules = InstanceConfig(registrations="open", rules=("Be kind.", "No spam <ever>."))
+    spark = await start_spark(spark.config.__class__(**{**spark.config.__dict__, "instance": rules}))
+    client = await aiohttp_client(spark.server)
+    for path in ("/", "/auth/sign_up"):
+        html = await (await client.get(path, headers=HTML)).text()
+        assert "<li>Be kind.</li>" in html and "<li>No spam &lt;ever&gt;.</li>" in html, path
