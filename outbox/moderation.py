@@ -167,15 +167,7 @@ async def silence(
 ) -> None:
     """Limited: out of public timelines and search; followable, its followers still see it."""
     _check_target(target)
-    async with ctx.db.write() as session:
-        await _check_moderator(session, moderator)
-        await _check_report(session, report_id)
-        row = await _fresh(session, target)
-        if row.silenced_at is None:
-            row.silenced_at = utcnow()
-            session.add(row)
-        _log(session, moderator, "silence", target=row, reason=reason, report_id=report_id)
-    target.silenced_at = row.silenced_at
+    await _set_limit(ctx, moderator, target, "silenced_at", "silence", reason=reason, report_id=report_id)
 
 
 async def unsilence(
@@ -186,14 +178,31 @@ async def unsilence(
     reason: str = "",
     report_id: int | None = None,
 ) -> None:
+    await _set_limit(ctx, moderator, target, "silenced_at", "unsilence", reason=reason, report_id=report_id)
+
+
+async def _set_limit(
+    ctx: Context,
+    moderator: Account | None,
+    target: Account,
+    column: str,
+    action: str,
+    *,
+    reason: str,
+    report_id: int | None,
+) -> Account:
+    """Set (an action without "un") or lift the account's COLUMN limit, logged; the stored row."""
+    lift = action.startswith("un")
     async with ctx.db.write() as session:
         await _check_moderator(session, moderator)
         await _check_report(session, report_id)
         row = await _fresh(session, target)
-        row.silenced_at = None
-        session.add(row)
-        _log(session, moderator, "unsilence", target=row, reason=reason, report_id=report_id)
-    target.silenced_at = None
+        if lift or getattr(row, column) is None:
+            setattr(row, column, None if lift else utcnow())
+            session.add(row)
+        _log(session, moderator, action, target=row, reason=reason, report_id=report_id)
+    setattr(target, column, getattr(row, column))
+    return row
 
 
 # --- suspend ----------------------------------------------------------------------------------------
@@ -272,14 +281,9 @@ async def unsuspend(
     reason: str = "",
     report_id: int | None = None,
 ) -> None:
-    async with ctx.db.write() as session:
-        await _check_moderator(session, moderator)
-        await _check_report(session, report_id)
-        row = await _fresh(session, target)
-        row.suspended_at = None
-        session.add(row)
-        _log(session, moderator, "unsuspend", target=row, reason=reason, report_id=report_id)
-    target.suspended_at = None
+    row = await _set_limit(
+        ctx, moderator, target, "suspended_at", "unsuspend", reason=reason, report_id=report_id
+    )
     if not row.is_local:
         await domain_policy.reload(ctx.db)
 
