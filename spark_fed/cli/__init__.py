@@ -27,6 +27,7 @@ from ..queries.accounts import find_local_user, list_local_users, users_of
 from ..queries.follows import FOLLOWERS, FOLLOWING, Direction, list_follows
 from ..tokens import DEFAULT_SCOPES, create_token, parse_scopes
 from ..usernames import check_username
+from .imports import add_commands as add_import_commands
 from .media import add_commands as add_media_commands
 from .moderation import add_commands as add_moderation_commands
 from .output import iso, print_rows
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_post_commands(commands, _local_user)
     add_session_commands(commands, users, _local_user)
     add_media_commands(commands)
+    add_import_commands(commands, _local_user)
     add_safety_commands(commands, _local_user)
     add_moderation_commands(commands, users)
     requests = commands.add_parser("follow-requests", help="pending requests to a locked account")

@@ -346,7 +346,7 @@ def _attr(value: str) -> str:
     return value.replace("&", "&amp;").replace("\u00a0", "&nbsp;").replace('"', "&quot;")
 
 
-def _link_html(url: str) -> str:
+def link_html(url: str) -> str:
     """Mastodon's shortened link: the scheme (and ``www.``) hidden, 30 characters shown, the rest hidden
     behind an ellipsis. Copying the link text still gives the whole URL."""
     prefix = _URL_PREFIX.match(url)
@@ -414,7 +414,7 @@ def format_plain_text(text: str, *, link_mention: LinkMention, tag_url: TagUrl) 
         out.append(_text(text[last : span.start]))
         last = span.end
         if span.kind == "url":
-            out.append(_link_html(span.value))
+            out.append(link_html(span.value))
         elif span.kind == "hashtag":
             url = tag_url(span.value)
             normalized = normalize_tag(span.value)

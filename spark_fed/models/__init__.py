@@ -3,6 +3,7 @@
 from .account import INSTANCE_ACTOR_USERNAME, Account
 from .credentials import AccessToken, Marker, OAuthApp, User, WebSession
 from .follow import Follow, FollowState
+from .imports import ImportedItem, ImportJob, ImportKind, ImportState
 from .jobs import Delivery, HostFailure, InboxItem, JobState, QueuedJob
 from .media import MediaAttachment
 from .safety import (
@@ -48,6 +49,10 @@ __all__ = [
     "Follow",
     "FollowState",
     "HostFailure",
+    "ImportJob",
+    "ImportKind",
+    "ImportState",
+    "ImportedItem",
     "InboxItem",
     "JobState",
     "Marker",
