@@ -34,7 +34,7 @@ COOKIE = "spark_session"
 CSRF_FIELD = "csrf_token"
 _SIGNED_IN = web.RequestKey("web_signed_in", object)
 _UNSET = object()
-_EXPIRED = "this form has expired: reload the page and try again"
+FORM_EXPIRED = "this form has expired: reload the page and try again"
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ async def form_of(request: web.Request) -> tuple[Viewer, MultiDictProxy[str]]:
 def check_token(form: Mapping[str, object], expected: str) -> None:
     sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise Forbidden(_EXPIRED)
+        raise Forbidden(FORM_EXPIRED)
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ async def upload_form_of(
             fields.add(name, value)
             continue
         if not checked:
-            raise Forbidden(_EXPIRED)
+            raise Forbidden(FORM_EXPIRED)
         if name not in files:
             raise UnprocessableEntity("this form sends no such file")
         data = await multipart.read_capped(part, max_file_bytes)
@@ -157,7 +157,7 @@ async def upload_form_of(
             raise UnprocessableEntity(f"at most {files[name]} images at a time")
         uploads.append(Upload(name, part.filename, data))
     if not checked:
-        raise Forbidden(_EXPIRED)
+        raise Forbidden(FORM_EXPIRED)
     return found, UploadForm(MultiDictProxy(fields), tuple(uploads))
 
 

@@ -9,6 +9,7 @@ from .filters import ago, host, since
 from .pages import (
     actions,
     assets,
+    imports,
     moderation,
     notifications,
     profiles,
@@ -31,6 +32,7 @@ PAGES = (
     notifications,
     search,
     settings,
+    imports,
     assets,
 )
 
@@ -38,6 +40,7 @@ PAGES = (
 def setup(app: web.Application) -> None:
     for module in PAGES:
         app.router.add_routes(module.routes)
+    imports.setup(app)  # the background imports the app holds, cancelled at shutdown
     filters = aiohttp_jinja2.get_env(app).filters
     filters["ago"] = ago
     filters["host"] = host

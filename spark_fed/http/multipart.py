@@ -17,7 +17,7 @@ CHUNK = 64 * 1024
 MAX_FIELD_BYTES = 16 * 1024  # a text part: alt text is at most 1500 characters
 MAX_PARTS = 64
 # What aiohttp's multipart reader raises on a body that is not what its headers say.
-_MALFORMED = (HttpProcessingError, ValueError, AssertionError, RuntimeError, LookupError, EOFError)
+MALFORMED = (HttpProcessingError, ValueError, AssertionError, RuntimeError, LookupError, EOFError)
 
 
 def is_multipart(request: web.Request) -> bool:
@@ -35,7 +35,7 @@ async def parts(request: web.Request, max_parts: int = MAX_PARTS) -> AsyncIterat
             if not isinstance(part, BodyPartReader):
                 raise BadRequest("nested multipart bodies are not accepted")
             yield part
-    except _MALFORMED:
+    except MALFORMED:
         raise BadRequest("the form body cannot be read") from None
     raise BadRequest(f"a form has at most {max_parts} parts")
 
@@ -49,7 +49,7 @@ async def read_capped(part: BodyPartReader, cap: int) -> bytes | None:
             if len(data) + len(chunk) > cap:
                 return None
             data += chunk
-    except _MALFORMED:
+    except MALFORMED:
         raise BadRequest("the form body cannot be read") from None
     return bytes(data)
 

@@ -240,6 +240,34 @@
     });
   }
 
+  // An import's page: its progress, polled every two seconds, and the page reloaded once the job
+  // has ended (to show the summary). Without this file the page refreshes itself (<noscript>).
+  function importProgress(box) {
+    var url = box.getAttribute("data-progress");
+    var bar = box.querySelector("progress");
+    var count = box.querySelector(".progress-count");
+    if (!url || !bar) return;
+    function poll() {
+      fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (job) {
+          if (!job) return;
+          if (job.state === "done" || job.state === "failed") { window.location.reload(); return; }
+          if (job.total) {
+            bar.max = job.total;
+            bar.value = job.done;
+            if (count) {
+              count.textContent = job.done + " of " + job.total + " items (" +
+                Math.min(100, Math.floor(job.done * 100 / job.total)) + "%)";
+            }
+          }
+          window.setTimeout(poll, 2000);
+        })
+        .catch(function () { window.setTimeout(poll, 5000); });
+    }
+    window.setTimeout(poll, 1000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     menus();
     document.querySelectorAll("textarea[data-max]").forEach(counter);
@@ -250,6 +278,7 @@
     });
     var bar = document.querySelector(".new-posts[data-newer]");
     if (bar) pollNewer(bar);
+    document.querySelectorAll(".import-job[data-progress]").forEach(importProgress);
     shortcuts();
   });
 })();
