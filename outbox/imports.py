@@ -36,6 +36,7 @@ from spark_fed.errors import UsageError
 from spark_fed.http.responses import dumps
 from spark_fed.media.processing import MediaRejected
 from spark_fed.media.service import MAX_ATTACHMENTS, MAX_DESCRIPTION, attach
+from spark_fed.media.video import gif_from_video
 from spark_fed.models import Account, Delivery, ImportedItem, ImportJob, ImportState, Mention, Status
 from spark_fed.models.ids import snowflake
 from spark_fed.models.types import utcnow
@@ -197,8 +198,9 @@ class _Importer:
         uploads: list[Any] = []
         linked: list[str] = []
         for media in post.media:
-            if media.kind != "image" or media.path is None or len(media_ids) >= MAX_ATTACHMENTS:
-                if media.kind == "image" and media.path is None:
+            pictured = media.kind in ("image", "gif_video")
+            if not pictured or media.path is None or len(media_ids) >= MAX_ATTACHMENTS:
+                if pictured and media.path is None:
                     self.summary.errors.append(
                         {"id": post.source_id, "reason": "a picture missing from the archive"}
                     )
@@ -209,6 +211,10 @@ class _Importer:
                 data = await asyncio.to_thread(
                     self.archive.read, media.path, limit=self.ctx.config.media.max_upload_bytes
                 )
+                if media.kind == "gif_video":
+                    data = await asyncio.to_thread(
+                        gif_from_video, data, max_pixels=self.ctx.config.media.max_pixels
+                    )
                 row = await self.ctx.media.upload(
                     author, data, description=media.description[:MAX_DESCRIPTION]
                 )

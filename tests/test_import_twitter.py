@@ -277,3 +277,48 @@ async def test_run_job_records_progress_and_summary(spark, tmp_path: Path) -> No
     async with spark.db.read() as session:
         row = await session.get(ImportJob, bad.id)
     assert row.state == "failed" and "cut off" in row.error and row.summary == ""
+
+
+def _mp4(frames: int = 8) -> bytes:
+    """A short silent MP4, as X keeps an animated GIF in its archives (encoded with PyAV)."""
+    import io
+
+    import av
+    from PIL import Image
+
+    out = io.BytesIO()
+    with av.open(out, mode="w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for i in range(frames):
+            image = Image.new("RGB", (160, 120), (30 * i % 255, 120, 200))
+            for packet in stream.encode(av.VideoFrame.from_image(image)):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
+async def test_an_animated_gif_kept_as_mp4_comes_back_animated(cli, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from .archives import photo_entity, tweet
+
+    invoke, url = cli
+    gif = photo_entity("2001", "https://t.co/gif", "GifPic", alt="A spinning cat", kind="animated_gif")
+    gif["video_info"] = {"variants": [{"content_type": "video/mp4", "url": "https://video.twimg.com/g.mp4"}]}
+    parts = [[tweet("2001", "Look https://t.co/gif", "Wed Oct 10 20:19:24 +0000 2018", media=[gif])]]
+    archive = twitter_zip(tmp_path / "gif.zip", parts, extra={"data/tweets_media/2001-GifPic.mp4": _mp4()})
+    status, out, err = await invoke("import", "twitter", "alice", str(archive), "--json")
+    assert status == 0, err
+    assert json.loads(out.splitlines()[-1])["pictures"] == 1
+    db = Database(url)
+    try:
+        async with db.read() as session:
+            [row] = (await session.exec(select(MediaAttachment))).all()
+    finally:
+        await db.dispose()
+    assert row.media_type == "image/gif" and row.description == "A spinning cat"
+    media_dir = tmp_path / "media"
+    stored = media_dir / row.file_key[:2] / row.file_key
+    assert Image.open(stored).n_frames == 8

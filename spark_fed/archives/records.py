@@ -19,7 +19,7 @@ class ArchivedMedia:
     description: str = ""
     # Where the original lives, for what is linked rather than imported (videos) or missing.
     link: str | None = None
-    kind: str = "image"  # "image" | "video"
+    kind: str = "image"  # "image" | "gif_video" (an animated GIF kept as MP4) | "video"
 
 
 @dataclass

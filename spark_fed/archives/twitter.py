@@ -163,7 +163,9 @@ def _post(
             )[0]
             path = _media_file(media_files.get(tweet_id, []), tweet_id, stem)
             if path is not None and path.lower().endswith(".mp4"):
-                media.append(ArchivedMedia(path=None, link=link, kind="video"))  # a GIF kept as video
+                # X keeps an animated GIF as a silent MP4: turned back into a GIF when imported.
+                description = str(m.get("ext_alt_text") or "")
+                media.append(ArchivedMedia(path=path, description=description, link=link, kind="gif_video"))
             else:
                 media.append(
                     ArchivedMedia(path=path, description=str(m.get("ext_alt_text") or ""), link=link)
