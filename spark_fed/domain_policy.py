@@ -70,8 +70,10 @@ def _split(authority: str) -> tuple[str, str | None]:
 
 def candidates(host: str) -> list[str]:
     """The block entries that would cover HOST, most specific first."""
-    host = host.lower().rstrip(".")
-    name, port = _split(host)
+    # `user@host.:443` covers as `host:443`: userinfo off, and the root label's dot taken from the
+    # name, not from the end of `host:port`, or a trailing dot would dodge every block.
+    name, port = _split(host.lower().rpartition("@")[2])
+    name = name.rstrip(".")
     if name.startswith("["):
         parents = [name]
     else:

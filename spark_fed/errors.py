@@ -32,6 +32,10 @@ class NotFound(SparkError):
     status = 404
 
 
+class Conflict(SparkError):
+    status = 409
+
+
 class Gone(SparkError):
     status = 410
 

@@ -25,7 +25,7 @@ def _json(archive: Archive, name: str, *, required: bool) -> Any:
             raise ArchiveError(f"no {name} in the archive: is it a Mastodon archive?")
         return {}
     try:
-        return json.loads(archive.read(found).decode("utf-8-sig"))
+        return json.loads(archive.read_document(found).decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ArchiveError(f"{found} is cut off or not valid JSON ({exc})") from None
 

@@ -55,7 +55,7 @@ def _first(archive: Archive, name: str, key: str) -> dict[str, Any]:
     found = archive.find(name)
     if found is None:
         return {}
-    items = parse_js(archive.read(found), found)
+    items = parse_js(archive.read_document(found), found)
     if isinstance(items, list) and items and isinstance(items[0], dict):
         value = items[0].get(key)
         return value if isinstance(value, dict) else {}
@@ -77,7 +77,7 @@ def read(archive: Archive, tag_url: Callable[[str], str]) -> ParsedArchive:
     own_name = str(account.get("username") or "")
     entries: list[tuple[int, Any]] = []
     for name in files:
-        items = parse_js(archive.read(name), name)
+        items = parse_js(archive.read_document(name), name)
         if not isinstance(items, list):
             raise ArchiveError(f"{name} does not hold a list of tweets")
         entries += [(len(entries) + i, item) for i, item in enumerate(items)]

@@ -20,6 +20,9 @@ class Limits:
     max_total_bytes: int = 16 << 30  # a Twitter archive with years of pictures is gigabytes
     max_files: int = 200_000
     max_entry_bytes: int = 2 << 30
+    # A JSON document (tweets.js, outbox.json) is parsed whole in memory: far less than a picture
+    # file may be. X's largest real tweets.js files are tens of MB.
+    max_document_bytes: int = 256 << 20
     # Above this size, an entry must not inflate more than MAX_RATIO times (text compresses
     # about 10x, JSON 20x; a bomb of zeros 1000x).
     ratio_from_bytes: int = 1 << 20
@@ -101,7 +104,11 @@ class Archive:
                 return entry
         return None
 
-    def read(self, name: str, *, limit: int | None = None) -> bytes:
+    def read_document(self, name: str) -> bytes:
+        """A JSON document of the archive, within `max_document_bytes`."""
+        return self.read(name, limit=self.limits.max_document_bytes)
+
+    def read(self, name: str, *, limit: int | None = None) -> bytearray:
         """The entry's bytes, read in chunks; more than declared, or than LIMIT, is refused."""
         info = self._entries[name]
         cap = min(info.file_size, limit if limit is not None else info.file_size)
@@ -119,4 +126,4 @@ class Archive:
         self._read_total += len(out)
         if self._read_total > self.limits.max_total_bytes:
             raise ArchiveError(f"the archive unpacks to more than {self.limits.max_total_bytes} bytes")
-        return bytes(out)
+        return out  # bytes-like already: no second copy of a large entry

@@ -194,6 +194,8 @@ class MediaService:
             )
             if response.status != 200:
                 raise FetchError(f"answered {response.status}", row.remote_url)
+            if policy.rejects_media(host_of(response.url)):
+                raise FetchError("redirected to a server whose media is rejected here", response.url)
             processed = await self.process(response.body)
         except (FetchError, MediaRejected) as exc:
             log.info("remote media %s not shown: %s", row.remote_url, exc)

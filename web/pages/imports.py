@@ -21,7 +21,7 @@ from aiohttp import web
 from sqlmodel import col, select
 
 from outbox import imports
-from spark_fed.errors import NotFound
+from spark_fed.errors import Conflict, NotFound, ServiceUnavailable
 from spark_fed.models import ImportJob
 from spark_fed.models.types import utcnow
 from spark_fed.state import CONTEXT
@@ -33,6 +33,7 @@ from ..uploads import archive_form_of, gibibytes
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
+MAX_RUNNING_IMPORTS = 2
 MAX_ARCHIVE_BYTES = 2 * 1024**3
 UPLOAD_DIRECTORY = "imports"  # inside `media.path`
 KINDS = (
@@ -108,6 +109,14 @@ async def import_form(request: web.Request) -> web.Response:
 async def start_import(request: web.Request) -> web.Response:
     """Store the upload, queue the job, start it, and send the browser to its page."""
     ctx = request.app[CONTEXT]
+    tasks: set[asyncio.Task[None]] = request.app[IMPORT_TASKS]
+    who = await require_viewer(request)
+    # Checked before a byte of the upload is read: each import holds a file of up to 2 GiB and
+    # its parsed documents in memory.
+    if any(t.get_name().startswith(f"import-{who.account.id}-") for t in tasks):
+        raise Conflict("an import of yours is still running: wait for it to finish")
+    if len(tasks) >= MAX_RUNNING_IMPORTS:
+        raise ServiceUnavailable("the server is busy with other imports: try again in a few minutes")
     directory = Path(ctx.config.media.path) / UPLOAD_DIRECTORY
     who, fields, archive = await archive_form_of(
         request, field="archive", directory=directory, max_bytes=MAX_ARCHIVE_BYTES
@@ -133,8 +142,8 @@ async def start_import(request: web.Request) -> web.Response:
         await asyncio.to_thread(archive.path.unlink, missing_ok=True)
         raise
     assert job_id is not None
-    tasks: set[asyncio.Task[None]] = request.app[IMPORT_TASKS]
-    task = asyncio.get_running_loop().create_task(_run(ctx, job_id, archive.path), name=f"import-{job_id}")
+    name = f"import-{who.account.id}-{job_id}"
+    task = asyncio.get_running_loop().create_task(_run(ctx, job_id, archive.path), name=name)
     tasks.add(task)
     task.add_done_callback(tasks.discard)
     raise web.HTTPSeeOther(f"/settings/import/{job_id}")
