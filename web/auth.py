@@ -15,11 +15,11 @@ field), so a forged request costs a header read, not an upload.
 """
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from multidict import MultiDict, MultiDictProxy
 
 from spark_fed import browser_sessions
@@ -134,18 +134,8 @@ async def upload_form_of(
         return found, UploadForm(MultiDictProxy(text), ())
     fields: MultiDict[str] = MultiDict()
     uploads: list[Upload] = []
-    checked = False
-    async for part in multipart.parts(request):
+    async for part in file_parts(request, found, fields):
         name = part.name or ""
-        if part.filename is None:
-            value = await multipart.read_text(part)
-            if name == CSRF_FIELD:
-                check_token({CSRF_FIELD: value}, found.csrf)
-                checked = True
-            fields.add(name, value)
-            continue
-        if not checked:
-            raise Forbidden(FORM_EXPIRED)
         if name not in files:
             raise UnprocessableEntity("this form sends no such file")
         data = await multipart.read_capped(part, max_file_bytes)
@@ -156,9 +146,28 @@ async def upload_form_of(
         if sum(1 for u in uploads if u.field == name) >= files[name]:
             raise UnprocessableEntity(f"at most {files[name]} images at a time")
         uploads.append(Upload(name, part.filename, data))
+    return found, UploadForm(MultiDictProxy(fields), tuple(uploads))
+
+
+async def file_parts(
+    request: web.Request, viewer: Viewer, fields: MultiDict[str], *, max_parts: int = multipart.MAX_PARTS
+) -> AsyncIterator[BodyPartReader]:
+    """The file parts of a multipart form, each only once the CSRF token before it has been
+    checked (403 otherwise, nothing of the file read); its text fields go into FIELDS."""
+    checked = False
+    async for part in multipart.parts(request, max_parts=max_parts):
+        if part.filename is None:
+            value = await multipart.read_text(part)
+            if part.name == CSRF_FIELD:
+                check_token({CSRF_FIELD: value}, viewer.csrf)
+                checked = True
+            fields.add(part.name or "", value)
+            continue
+        if not checked:
+            raise Forbidden(FORM_EXPIRED)
+        yield part
     if not checked:
         raise Forbidden(FORM_EXPIRED)
-    return found, UploadForm(MultiDictProxy(fields), tuple(uploads))
 
 
 def set_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:

@@ -18,10 +18,10 @@ from typing import BinaryIO
 from aiohttp import BodyPartReader, web
 from multidict import MultiDict, MultiDictProxy
 
-from spark_fed.errors import BadRequest, Forbidden, PayloadTooLarge, UnprocessableEntity
+from spark_fed.errors import BadRequest, PayloadTooLarge, UnprocessableEntity
 from spark_fed.http import multipart
 
-from .auth import CSRF_FIELD, FORM_EXPIRED, Viewer, check_same_origin, check_token, require_viewer
+from .auth import Viewer, check_same_origin, file_parts, require_viewer
 
 # Written to disk a mebibyte at a time (each write in a thread, so the loop never waits on the disk).
 WRITE_BYTES = 1024 * 1024
@@ -59,27 +59,14 @@ async def archive_form_of(
         raise PayloadTooLarge(f"the archive is larger than {gibibytes(max_bytes)}")
     fields: MultiDict[str] = MultiDict()
     stored: StoredFile | None = None
-    checked = False
     try:
-        async for part in multipart.parts(request, max_parts=MAX_PARTS):
-            name = part.name or ""
-            if part.filename is None:
-                value = await multipart.read_text(part)
-                if name == CSRF_FIELD:
-                    check_token({CSRF_FIELD: value}, found.csrf)
-                    checked = True
-                fields.add(name, value)
-                continue
-            if not checked:
-                raise Forbidden(FORM_EXPIRED)
-            if name != field or stored is not None:
+        async for part in file_parts(request, found, fields, max_parts=MAX_PARTS):
+            if part.name != field or stored is not None:
                 raise UnprocessableEntity("this form sends one archive")
             stored = await _store(part, directory, max_bytes)
             if stored.size == 0 and not part.filename:  # the file input with nothing chosen
                 await asyncio.to_thread(stored.path.unlink, missing_ok=True)
                 stored = None
-        if not checked:
-            raise Forbidden(FORM_EXPIRED)
     except BaseException:
         if stored is not None:
             await asyncio.to_thread(stored.path.unlink, missing_ok=True)
