@@ -91,24 +91,16 @@ routes.post("/api/v1/follow_requests/{id}/reject")(_answer(False))
 
 @routes.get("/api/v1/statuses/{id}/favourited_by")
 async def favourited_by(request: web.Request) -> web.Response:
-    viewer = await optional(request, "read:accounts")
-    ctx = request.app[CONTEXT]
-    async with ctx.db.read() as session:
-        status = await status_or_404(session, api_id(request), viewer)
-        rows = (
-            await session.exec(
-                select(Account)
-                .join(Favourite, col(Favourite.account_id) == col(Account.id))
-                .where(Favourite.status_id == status.id)
-                .order_by(col(Favourite.id).desc())
-                .limit(params.limit(request, 40, 80))
-            )
-        ).all()
-        return json_response(await accounts_json(session, list(rows), ctx.urls))
+    return await _who(request, Favourite, Favourite.status_id)
 
 
 @routes.get("/api/v1/statuses/{id}/reblogged_by")
 async def reblogged_by(request: web.Request) -> web.Response:
+    return await _who(request, Status, Status.reblog_of_id)
+
+
+async def _who(request: web.Request, table: type[Favourite] | type[Status], of_status) -> web.Response:
+    """The accounts whose row in TABLE (a like, a boost) points at the status, newest first."""
     viewer = await optional(request, "read:accounts")
     ctx = request.app[CONTEXT]
     async with ctx.db.read() as session:
@@ -116,9 +108,9 @@ async def reblogged_by(request: web.Request) -> web.Response:
         rows = (
             await session.exec(
                 select(Account)
-                .join(Status, col(Status.account_id) == col(Account.id))
-                .where(Status.reblog_of_id == status.id)
-                .order_by(col(Status.id).desc())
+                .join(table, col(table.account_id) == col(Account.id))
+                .where(of_status == status.id)
+                .order_by(col(table.id).desc())
                 .limit(params.limit(request, 40, 80))
             )
         ).all()

@@ -257,37 +257,28 @@ async def _list_page(request: web.Request, template: str, context: dict, status:
     return await page(request, template, who, values, status=status)
 
 
-@routes.get("/settings/blocks")
-async def blocks_page(request: web.Request) -> web.Response:
+async def _listing(request: web.Request, lister, template: str, row_id) -> web.Response:
+    """A page of one of the viewer's lists (LISTER from spark_fed.queries.safety), cursor-paged."""
     who = await require_viewer(request)
     async with request.app[CONTEXT].db.read() as session:
-        rows = await safety_queries.list_blocks(
-            session, who.account.id, limit=PAGE_SIZE, max_id=max_id(request)
-        )
-    context = {"rows": rows, "more": next_page(request, [b.id for b, _a in rows])}
-    return await _list_page(request, "settings_blocks.html", context)
+        rows = await lister(session, who.account.id, limit=PAGE_SIZE, max_id=max_id(request))
+    context = {"rows": rows, "more": next_page(request, [row_id(r) for r in rows])}
+    return await _list_page(request, template, context)
+
+
+@routes.get("/settings/blocks")
+async def blocks_page(request: web.Request) -> web.Response:
+    return await _listing(request, safety_queries.list_blocks, "settings_blocks.html", lambda r: r[0].id)
 
 
 @routes.get("/settings/mutes")
 async def mutes_page(request: web.Request) -> web.Response:
-    who = await require_viewer(request)
-    async with request.app[CONTEXT].db.read() as session:
-        rows = await safety_queries.list_mutes(
-            session, who.account.id, limit=PAGE_SIZE, max_id=max_id(request)
-        )
-    context = {"rows": rows, "more": next_page(request, [m.id for m, _a in rows])}
-    return await _list_page(request, "settings_mutes.html", context)
+    return await _listing(request, safety_queries.list_mutes, "settings_mutes.html", lambda r: r[0].id)
 
 
 @routes.get("/settings/domains")
 async def domains_page(request: web.Request) -> web.Response:
-    who = await require_viewer(request)
-    async with request.app[CONTEXT].db.read() as session:
-        rows = await safety_queries.list_domain_blocks(
-            session, who.account.id, limit=PAGE_SIZE, max_id=max_id(request)
-        )
-    context = {"rows": rows, "more": next_page(request, [d.id for d in rows])}
-    return await _list_page(request, "settings_domains.html", context)
+    return await _listing(request, safety_queries.list_domain_blocks, "settings_domains.html", lambda r: r.id)
 
 
 async def _filters_page(request: web.Request, *, problem: str = "", status: int = 200) -> web.Response:
