@@ -52,7 +52,7 @@ from ._spark import (
     run_benchmark,
 )
 from .inbox import PySpy, percentile
-from .timeline import OTHER_READER, READER, SEED, Reads, check_pages, seed_notes, summary
+from .timeline import OTHER_READER, READER, SEED, Reads, add_seed_arguments, check_pages, seed_notes, summary
 
 TARGET_P95_MS = 30.0
 """The issue's floor on this project's 2-core machine: the signed-in home page, p95, on SQLite."""
@@ -408,10 +408,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.pages", description=__doc__.split("\n")[0])
-    parser.add_argument("--notes", type=int, default=100_000, help="stored notes (default 100000)")
-    parser.add_argument("--authors", type=int, default=50, help="remote authors (default 50)")
-    parser.add_argument("--followed", type=int, default=40, help="authors the reader follows (default 40)")
-    parser.add_argument("--servers", type=int, default=5, help="servers the authors live on (default 5)")
+    add_seed_arguments(parser)
     parser.add_argument("--requests", type=int, default=500, help="requests per series (default 500)")
     parser.add_argument(
         "--target", type=float, default=TARGET_P95_MS, help="fail above this page p95 in ms (0: never)"

@@ -561,12 +561,17 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
     return failures
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.timeline", description=__doc__.split("\n")[0])
+def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
+    """The shape of the seeded database (`seed_notes`), shared with benchmarks.pages."""
     parser.add_argument("--notes", type=int, default=100_000, help="stored notes (default 100000)")
     parser.add_argument("--authors", type=int, default=50, help="remote authors (default 50)")
     parser.add_argument("--followed", type=int, default=40, help="authors the reader follows (default 40)")
     parser.add_argument("--servers", type=int, default=5, help="servers the authors live on (default 5)")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.timeline", description=__doc__.split("\n")[0])
+    add_seed_arguments(parser)
     parser.add_argument("--reads", type=int, default=500, help="reads per series (default 500)")
     parser.add_argument("--limit", type=int, default=20, help="statuses per page (default 20)")
     parser.add_argument(
