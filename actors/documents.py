@@ -1,4 +1,4 @@
-"""The actor documents Spark serves, in the shape Mastodon reads (INTEROP §4)."""
+"""The actor documents Spark serves, in the shape Mastodon reads (docs/interop.md, Actor documents)."""
 
 from typing import Any
 

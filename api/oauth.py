@@ -307,7 +307,7 @@ async def revoke(request: web.Request) -> web.Response:
 
 
 def _request_scheme(request: web.Request, config: Config) -> str:
-    """The scheme the client used (issue 6: the document's URLs follow the request).
+    """The scheme the client used (the document's URLs follow the request).
 
     A proxy's X-Forwarded-Proto says it; without one, an instance configured for https is
     behind a TLS proxy that does not say so, and otherwise the connection's own scheme holds.

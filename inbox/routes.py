@@ -73,7 +73,7 @@ async def receive(request: web.Request) -> web.Response:
     await request.app[HOST_HEALTH].recovered(host_of(signer.uri))
     if id_of(activity.get("actor")) != signer.uri:
         # Forwarded or relayed: without an LD signature or proof that vouches for it, drop it.
-        # A 401 would only make an honest forwarder retry for days (DECISIONS.md).
+        # A 401 would only make an honest forwarder retry for days (docs/decisions.md).
         log.info("dropping %s from %s: signed by %s", activity.get("type"), activity.get("actor"), signer.uri)
         return web.Response(status=202)
     try:

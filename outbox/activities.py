@@ -1,4 +1,4 @@
-"""The activities Spark sends, in the shapes Mastodon matches on (INTEROP §5.3)."""
+"""The activities Spark sends, in the shapes Mastodon matches on (docs/interop.md, Follows)."""
 
 import uuid
 from typing import Any

@@ -1,4 +1,4 @@
-"""Statuses as ActivityStreams: the Note and the activities around it, shaped as Mastodon's (INTEROP §5)."""
+"""Statuses as ActivityStreams: the Note and its activities, shaped as Mastodon's (docs/interop.md)."""
 
 from collections.abc import Sequence
 from datetime import datetime

@@ -1,6 +1,6 @@
 """Delivering activities: queued in the caller's transaction, sent signed by the worker.
 
-Results follow Mastodon (INTEROP §6.2): 2xx is done; 401, 408, 429, 5xx
+Results follow Mastodon (docs/interop.md): 2xx is done; 401, 408, 429, 5xx
 and network errors are retried with backoff for about two days; 501 and
 every other 4xx are permanent; a 410 from an actor's inbox means the
 actor is gone. A host that has failed on seven distinct days gets no

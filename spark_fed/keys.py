@@ -4,7 +4,7 @@ Each local actor owns an RSA-2048 key: it is what Mastodon and every other
 draft-cavage peer can verify, so it is the one key type Spark issues for now.
 
 `cryptography` (~8 MiB resident) is imported by the functions below, where it is used: a
-server loads it with its first signed request, not at start-up (DECISIONS.md, Footprint).
+server loads it with its first signed request, not at start-up (docs/decisions.md, Footprint).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def without_docstrings(config_path: str | None) -> None:
 
     The docstrings of everything a server imports (SQLAlchemy's alone are several MB) stay in
     memory for as long as it runs and are never read: -OO leaves them out, ~3.7 MiB of an idle
-    server's ~80 (DECISIONS.md, Footprint). It also drops `assert`s, which Spark uses only to
+    server's ~80 (docs/decisions.md, Footprint). It also drops `assert`s, which Spark uses only to
     narrow types, never to check input.
     """
     if sys.flags.optimize >= 2 or os.environ.get("SPARK_KEEP_DOCSTRINGS"):

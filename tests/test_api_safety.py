@@ -1,5 +1,5 @@
 """Blocks, mutes, domain blocks and reports through the client API, on real instances on loopback,
-and once through Mastodon.py (in a thread: it blocks, DECISIONS.md)."""
+and once through Mastodon.py (in a thread: it blocks, docs/decisions.md)."""
 
 import asyncio
 import json

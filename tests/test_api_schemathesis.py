@@ -1,7 +1,7 @@
 """The OpenAPI description against the live API: it names only real routes, and fuzzing finds no 5xx.
 
 Schemathesis runs as its own command (a subprocess, so its blocking client never runs on the
-test's event loop, DECISIONS.md) against a Spark instance on loopback, with a bearer token that
+test's event loop, docs/decisions.md) against a Spark instance on loopback, with a bearer token that
 holds `read write follow`. The instance is seeded first (accounts, a follow and a follow request,
 posts, a reply, a like, a boost) and the document's `{id}` parameters get those ids as examples,
 so that the examples, coverage and fuzzing phases reach real records, not only 404s; the
@@ -11,7 +11,7 @@ A fuzzer sends whatever it likes: `acct=x@some.host`, mentions of remote users. 
 client is wrapped so that it reaches loopback only; anything else fails as a blocked address
 would, and is never contacted.
 
-Fuzz suites run once in CI, on SQLite (DECISIONS.md): with SPARK_TEST_DATABASE_URL set the fuzz
+Fuzz suites run once in CI, on SQLite (docs/decisions.md): with SPARK_TEST_DATABASE_URL set the fuzz
 run is skipped (the two cheap checks of the document run on both databases).
 """
 
@@ -40,7 +40,7 @@ from spark_fed.tokens import create_token, parse_scopes
 from .conftest import PG_URL, Spark
 
 ONLY_ON_SQLITE = pytest.mark.skipif(
-    PG_URL is not None, reason="fuzz suites run once, on SQLite (DECISIONS.md)"
+    PG_URL is not None, reason="fuzz suites run once, on SQLite (docs/decisions.md)"
 )
 
 SPEC = Path(api.__file__).parent / "openapi.yaml"

@@ -129,7 +129,7 @@ def test_event_handlers_styles_and_unknown_attributes_are_removed(html: str, exp
         "vbscript:msgbox(1)",
         "/relative/path",
         "//evil.example/protocol-relative",
-        "gemini://example.com/",  # Mastodon keeps gemini/dat/ipfs links; DECISIONS keeps only http(s)/mailto
+        "gemini://example.com/",  # Mastodon keeps gemini/dat/ipfs links; Spark keeps only http(s)/mailto
         "ftp://example.com/file",
     ],
 )
@@ -217,7 +217,7 @@ def test_mastodon_note_content_keeps_its_shape() -> None:
 
 
 def test_interop_reference_note_content() -> None:
-    """The `content` of the Create(Note) in INTEROP.md §5.2."""
+    """The `content` of the Create(Note) in docs/interop.md (Notes)."""
     content = (
         '<p><span class="h-card"><a href="https://spark.example/@alice" class="u-url mention">@<span>alice'
         '</span></a></span> hi <a href="https://m.example/tags/spark" class="mention hashtag" rel="tag">#'

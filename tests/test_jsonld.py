@@ -1,6 +1,6 @@
 """Offline JSON-LD: bundled contexts, the lenient/strict loader policy, and proof of no network use.
 
-Documents follow the shapes in INTEROP.md (§4.3 Mastodon actor, §9.1 GoToSocial, §9.3 Pleroma).
+Documents follow the shapes in docs/interop.md (Mastodon's actor, GoToSocial, Pleroma).
 Expansion runs in a worker thread in the network tests so that, if anything did try to fetch from
 the loopback server, the server (on the test's event loop) could answer and the request would count.
 """
@@ -77,7 +77,7 @@ SPARK_ACTOR_CONTEXT: list[Any] = [
 
 
 def mastodon_actor() -> dict[str, Any]:
-    """A Mastodon 4.x actor document (INTEROP.md §4.3) with Mastodon's own inline context."""
+    """A Mastodon 4.x actor document (docs/interop.md) with Mastodon's own inline context."""
     actor = "https://m.example/users/bob"
     return {
         "@context": [
@@ -313,7 +313,7 @@ def test_fedify_actor_with_multikey_and_data_integrity_contexts_expands() -> Non
 
 
 def pleroma_note(litepub_url: str) -> dict[str, Any]:
-    """A Pleroma/Akkoma object: per-host litepub context and ``@language: und`` (INTEROP.md §9.3)."""
+    """A Pleroma/Akkoma object: per-host litepub context and ``@language: und`` (docs/interop.md)."""
     return {
         "@context": ["https://www.w3.org/ns/activitystreams", litepub_url, {"@language": "und"}],
         "id": "https://pl.example/objects/1",

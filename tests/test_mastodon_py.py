@@ -1,6 +1,6 @@
 """Spark driven by the real Mastodon.py client library, as a script author would use it.
 
-Mastodon.py blocks, so it runs in a thread, never on the test's event loop (DECISIONS.md).
+Mastodon.py blocks, so it runs in a thread, never on the test's event loop (docs/decisions.md).
 """
 
 import asyncio

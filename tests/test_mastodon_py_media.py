@@ -1,6 +1,6 @@
 """Images through the real Mastodon.py client, and out to a second Spark and a Mastodon-shaped peer.
 
-Mastodon.py blocks, so it runs in a thread, never on the test's event loop (DECISIONS.md).
+Mastodon.py blocks, so it runs in a thread, never on the test's event loop (docs/decisions.md).
 """
 
 import asyncio

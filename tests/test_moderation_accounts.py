@@ -114,7 +114,7 @@ def _config_file(spark: Spark, tmp_path: Path) -> Path:
 
 
 async def _cli(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    # The command runs its own event loop: in a thread, never on the test's loop (DECISIONS.md).
+    # The command runs its own event loop: in a thread, never on the test's loop (docs/decisions.md).
     status = await asyncio.to_thread(main, ["--config", str(config), *args])
     out, err = capsys.readouterr()
     return status, out, err

@@ -306,7 +306,7 @@ def test_draft_appendix_c_vectors(signature, signing_string):
 
 
 def test_draft_vectors_fail_spark_policy_as_they_should():
-    """1024-bit key, a 2014 date and, for C.1/C.2, no Digest: DECISIONS.md says reject."""
+    """1024-bit key, a 2014 date and, for C.1/C.2, no Digest: the policy rejects them (docs/decisions.md)."""
     for signature in (DRAFT_DEFAULT, DRAFT_BASIC, DRAFT_ALL):
         with pytest.raises(SignatureError, match="outside acceptable time window"):
             parse_request_signature("POST", DRAFT_PATH, draft_request(signature), DRAFT_BODY)

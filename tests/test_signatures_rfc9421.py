@@ -218,7 +218,7 @@ def test_rfc_section_4_3_rsa_v1_5_proxy_signature_verifies():
         verify_message_signature(first, rsa_key)
 
 
-# --- Mastodon's shape (INTEROP.md §1.11, §1.12) ------------------------------------------------
+# --- Mastodon's shape (docs/interop.md) ------------------------------------------------
 
 
 def test_mastodon_example_get_verifies():

@@ -1,6 +1,6 @@
 """Spark driven by the real `toot` command-line client (0.52.1), as a person at a terminal would.
 
-toot runs as a subprocess (DECISIONS.md: blocking clients never on the test's event loop), with
+toot runs as a subprocess (docs/decisions.md: blocking clients never on the test's event loop), with
 a scratch HOME and XDG directories, so it never reads or writes the real ones. It talks plain
 http to loopback instances: toot adds `https://` only to an instance given without a scheme, so
 `--instance http://127.0.0.1:PORT` is all it takes. It signs in with the password grant

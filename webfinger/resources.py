@@ -1,4 +1,4 @@
-"""Reading a WebFinger `resource` in every form Mastodon accepts (INTEROP §3.3)."""
+"""Reading a WebFinger `resource` in every form Mastodon accepts (docs/interop.md)."""
 
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit

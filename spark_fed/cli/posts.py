@@ -118,7 +118,7 @@ async def _print_status(ctx: Context, account: Account, status: Status, as_json:
 
 
 async def _timeline(ctx: Context, account: Account, args: argparse.Namespace) -> int:
-    """Pages internally, so any --limit works (DECISIONS: up to 100,000)."""
+    """Pages internally, so any --limit works (up to 100,000, docs/decisions.md)."""
     limit = max(0, min(args.limit, 100_000))
     items: list[TimelineItem] = []
     max_id = None

@@ -1,9 +1,9 @@
 """Cleaning HTML that other servers send us, to Mastodon's strict allow-list.
 
 Remote post content reaches browsers, so it goes through `sanitize_html` before it is stored or shown.
-The rules are Mastodon's `MASTODON_STRICT` (``lib/sanitize_ext/sanitize_config.rb``) because that is what
+The rules are Mastodon's `MASTODON_STRICT` (listed in docs/interop.md, Notes) because that is what
 every fediverse author already writes for: a post that looks right on Mastodon looks right here. Where
-DECISIONS.md is stricter, it wins: links keep only http, https and mailto targets (Mastodon also lets
+Spark is stricter (docs/decisions.md): links keep only http, https and mailto targets (Mastodon also lets
 dat, ipfs, gemini and friends through) and only the six classes our own markup and Mastodon's need survive
 (Mastodon keeps every microformat class and ``quote-inline``).
 
@@ -46,7 +46,7 @@ ALLOWED_ELEMENTS: frozenset[str] = frozenset(
     | {"ul", "ol", "li", "ruby", "rt", "rp"}
 )
 
-#: The classes DECISIONS.md keeps: mentions and hashtags (`mention`, `hashtag`, and the microformats
+#: The classes Spark keeps: mentions and hashtags (`mention`, `hashtag`, and the microformats
 #: `h-card`/`u-url` Mastodon puts on mentions) and Mastodon's long-URL shortening (`invisible`, `ellipsis`).
 ALLOWED_CLASSES: frozenset[str] = frozenset(
     {"mention", "hashtag", "u-url", "h-card", "invisible", "ellipsis"},
@@ -113,7 +113,7 @@ def _cleaners() -> tuple[nh3.Cleaner, nh3.Cleaner]:
     """The two nh3 cleaners (steps 1 and 3), built on first use.
 
     nh3 is imported here, not at start-up: a server that never receives remote HTML never pays
-    for it (DECISIONS.md, Footprint).
+    for it (docs/decisions.md, Footprint).
     """
     import nh3
 
@@ -291,7 +291,7 @@ _PRE_NEWLINE = re.compile(r'(<pre(?: [a-z-]+="[^"]*")*>)\n')
 
 
 def sanitize_html(html: str) -> str:
-    """Return remote `html` reduced to what Mastodon's strict allow-list (as DECISIONS.md narrows it) keeps.
+    """Return remote `html` reduced to what Mastodon's strict allow-list (as Spark narrows it) keeps.
 
     Safe to show in a page as it is. Running it again on its own output changes nothing, and the HTML
     that `format_plain_text` produces comes back unchanged, so local and remote posts can share one path.

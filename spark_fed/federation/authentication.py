@@ -1,6 +1,6 @@
 """Who signed an incoming request: draft-cavage or RFC 9421, verified against the actor's key.
 
-The RFC 9421 module is imported only when a request carries `Signature-Input` (DECISIONS.md,
+The RFC 9421 module is imported only when a request carries `Signature-Input` (docs/decisions.md,
 Footprint): a server whose peers all sign with draft-cavage never loads it.
 """
 

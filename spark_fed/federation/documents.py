@@ -1,4 +1,4 @@
-"""Checking documents fetched from other servers before anything reads them (INTEROP §4.1, §8)."""
+"""Checking documents fetched from other servers before anything reads them (docs/interop.md)."""
 
 import json
 from typing import Any

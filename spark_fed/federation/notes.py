@@ -1,6 +1,6 @@
 """Remote notes: read from a Create, an Update, an Announce or a fetch, checked, and stored.
 
-Authority rules (INTEROP §5, §8): a note's id must be on the same server as
+Authority rules (docs/interop.md, Notes): a note's id must be on the same server as
 its author, and whoever delivers a Create or Update must be that author;
 a note we only know by URL is fetched from its origin. Parents of replies
 are fetched too, to a bounded depth, so a thread reads whole.

@@ -1,7 +1,7 @@
 """The one outbound HTTP client: deliveries, actor and key fetches, WebFinger.
 
 Every URL Spark fetches is chosen by someone else, so every request goes through `HttpClient`,
-which applies Mastodon's limits (INTEROP.md §2) in one place:
+which applies Mastodon's limits (docs/interop.md) in one place:
 
 * User-Agent `Spark/<version> (+<base_url>/)`, the shape Mastodon sends, so admins can see who
   is calling and where to complain;

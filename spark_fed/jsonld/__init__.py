@@ -28,7 +28,7 @@ AS_CONTEXT = AS2
 SECURITY_V1_CONTEXT = SECURITY_V1
 WEBFINGER_CONTEXT = WEBFINGER_NS
 ACTOR_CONTEXT_URLS: tuple[str, ...] = (AS_CONTEXT, SECURITY_V1_CONTEXT, WEBFINGER_CONTEXT)
-"""The context URLs Spark's actor documents name, in Mastodon's order (INTEROP.md §4.3)."""
+"""The context URLs Spark's actor documents name, in Mastodon's order (docs/interop.md)."""
 
 __all__ = [
     "ACTOR_CONTEXT_URLS",

@@ -5,7 +5,7 @@ that means a remote peer decides which hosts we contact (and how long we wait) j
 ``@context``, and signature checks would depend on w3id.org being up. So Spark serves the context
 documents it bundles (``contexts/index.json``) from memory and never fetches anything else.
 
-What happens for a URL that is not bundled is a choice the caller makes (DECISIONS.md: "never fail on
+What happens for a URL that is not bundled is a choice the caller makes (docs/decisions.md: "never fail on
 an unknown ``@context``"):
 
 * ``on_unknown="empty"`` (the **lenient** loader, the default): the URL reads as an empty context,
@@ -237,7 +237,7 @@ default_bundle = ContextBundle()
 """The documents in ``spark_fed/jsonld/contexts/``, shared by the loaders below."""
 
 lenient_loader = OfflineDocumentLoader("empty")
-"""Reads unknown contexts as empty: for incoming documents (DECISIONS.md, JSON-LD)."""
+"""Reads unknown contexts as empty: for incoming documents (docs/decisions.md, JSON-LD)."""
 
 strict_loader = OfflineDocumentLoader("error")
 """Raises :class:`UnknownContextError` for unknown contexts: for LD signatures."""

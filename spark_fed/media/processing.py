@@ -5,7 +5,7 @@ size in pixels is read from the header before anything is decoded, so a
 decompression bomb costs a header read. What comes out is re-encoded from the
 pixels alone: no EXIF (GPS), XMP, ICC or comment survives, and orientation is
 applied first so that nothing looks sideways without its EXIF. Pillow is
-imported here only, on the first image (DECISIONS.md, Footprint).
+imported here only, on the first image (docs/decisions.md, Footprint).
 """
 
 import io

@@ -22,7 +22,7 @@ class Account(SQLModel, table=True):
         # Unique among local accounts only (`WHERE domain IS NULL`) on both databases; migration
         # 0001 creates it so. `postgresql_where` is not repeated here: any `postgresql_*` argument
         # makes SQLAlchemy import its whole PostgreSQL dialect and drivers (~2 MiB) in every
-        # process, SQLite servers included (DECISIONS.md, Footprint). The schema is built by the
+        # process, SQLite servers included (docs/decisions.md, Footprint). The schema is built by the
         # migrations only, never from these models, and autogenerate does not compare predicates.
         Index(
             "uq_accounts_local_username",

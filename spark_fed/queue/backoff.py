@@ -1,6 +1,6 @@
 """When to try a failed job again.
 
-Mastodon's shape (DECISIONS.md): the first retries come within seconds and
+Mastodon's shape (docs/decisions.md): the first retries come within seconds and
 minutes, so a peer that was down for a minute gets its deliveries soon after
 it is back; later ones spread out to hours, about two days in all.
 """

@@ -6,7 +6,7 @@ then verify. See `cavage` and `rfc9421` for the flow.
 
 `rfc9421` (with `http-message-signatures` and `http_sf` behind it) is imported on first use of one
 of its names: most peers still sign with draft-cavage, and a server that never sees an RFC 9421
-request does not carry those libraries (DECISIONS.md, Footprint).
+request does not carry those libraries (docs/decisions.md, Footprint).
 """
 
 from typing import TYPE_CHECKING, Any

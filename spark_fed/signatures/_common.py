@@ -9,7 +9,7 @@ from typing import Protocol
 
 from .errors import SignatureError
 
-# SignedRequest in Mastodon (INTEROP.md §1.6): a signature may claim to be up to an hour
+# Mastodon's window (docs/interop.md): a signature may claim to be up to an hour
 # from the future, lives 5 minutes unless it says otherwise, at most 12 hours, and is still
 # accepted up to an hour after it expired.
 CLOCK_SKEW_MARGIN = 3600

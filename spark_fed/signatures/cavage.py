@@ -1,4 +1,4 @@
-"""draft-cavage HTTP signatures, as Mastodon sends and checks them (INTEROP.md §1.3–1.7, §2).
+"""draft-cavage HTTP signatures, as Mastodon sends and checks them (docs/interop.md).
 
 Verification is split so that the inbox never fetches a key for a request that would fail anyway
 and never blocks on the network inside this module:
@@ -12,7 +12,7 @@ string and check the signature, nothing else, which is what the draft's own test
 
 `cryptography` is imported by the functions that sign and verify: a key object reaching them means
 it is loaded already, and parsing a signature (which may fail before any key is needed) does not
-need it (DECISIONS.md, Footprint).
+need it (docs/decisions.md, Footprint).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class CavageSignature:
     checked and verified without the request. The signing strings are built at parse time (they
     need the request, not the key): the one with the query string first and, when there is a
     query, one without it, because Mastodon before 4.3 signed `(request-target)` without it
-    (INTEROP.md §1.5).
+    (docs/interop.md).
     """
 
     key_id: str

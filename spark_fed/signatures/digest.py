@@ -2,7 +2,7 @@
 
 A signature covers the digest header, not the body, so a digest that is signed but not checked
 against the body would let anyone replay a signed request with another body. The checks here are
-Mastodon's (INTEROP.md §1.7, §1.11), with its error messages, so a remote admin reading our 401
+Mastodon's (docs/interop.md), with its error messages, so a remote admin reading our 401
 sees what Mastodon would have told them.
 """
 
@@ -22,7 +22,7 @@ def _b64_sha256(body: bytes) -> str:
 def sha256_digest_header(body: bytes) -> str:
     """`SHA-256=<base64>` for the draft-cavage `Digest` header.
 
-    Uppercase `SHA-256` because Takahē compares the whole header string (INTEROP.md §9.4).
+    Uppercase `SHA-256` because Takahē compares the whole header string.
     """
     return f"SHA-256={_b64_sha256(body)}"
 

@@ -1,7 +1,7 @@
-"""RFC 9421 HTTP Message Signatures, incoming as Mastodon 4.5+ and Fedify send them (INTEROP.md §1.11).
+"""RFC 9421 HTTP Message Signatures, incoming as Mastodon 4.5+ and Fedify send them (docs/interop.md).
 
 The cryptography and the signature base are `http-message-signatures`' `HTTPMessageVerifier`,
-used directly (DECISIONS.md): its aiohttp middleware would fix one algorithm for the whole app
+used directly (docs/decisions.md): its aiohttp middleware would fix one algorithm for the whole app
 and wants a synchronous key resolver. As for draft-cavage, the inbox does
 
     sig = parse_message_signature(method, target_uri, headers, body)   # parse + policy
@@ -245,7 +245,7 @@ def sign_message(
     now: datetime | float | None = None,
     label: str = DEFAULT_LABEL,
 ) -> dict[str, str]:
-    """The headers that sign an outgoing request the way Mastodon 4.7 does (INTEROP.md §1.12).
+    """The headers that sign an outgoing request the way Mastodon 4.7 does (docs/interop.md).
 
     Covers `@method @target-uri`, plus `content-digest` (added here) when there is a body;
     `created` and `keyid`, no `alg`. Returns Content-Digest (with a body), Signature-Input, Signature.

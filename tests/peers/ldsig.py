@@ -2,7 +2,7 @@
 
 Mastodon signs every public or unlisted ``Create`` it delivers unless it runs in authorized-fetch mode
 (``app/services/concerns/payloadable.rb``), so a Spark inbox sees them all the time and must never reject
-a payload because of one (``INTEROP.md`` §5.2). The algorithm is Mastodon's
+a payload because of one (``docs/interop.md``). The algorithm is Mastodon's
 ``app/lib/activitypub/linked_data_signature.rb``: the SHA-256 hex of the URDNA2015 N-Quads of the options
 (under the identity/v1 context) and of the document without its signature, concatenated, signed RSA
 PKCS#1 v1.5 / SHA-256; ``security/v1`` is then appended to ``@context``.
