@@ -9,15 +9,18 @@ exited, that is after its commit.
 
 import asyncio
 import sys
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 
 from spark_fed import browser_sessions
 from spark_fed.models import Account, Delivery, JobState
+from spark_fed.models.types import utcnow
 from spark_fed.tokens import create_token
 
-from .conftest import Spark, eventually
+from .conftest import Spark, eventually, free_port, test_config
 from .peers import FakeMastodon
 
 SCRIPT = str(Path(sys.executable).parent / "spark-fed")
@@ -35,8 +38,8 @@ def _config_file(spark: Spark, directory: Path) -> Path:
     return path
 
 
-async def _command(config: Path, *args: str, stdin: str = "") -> None:
-    """Run `spark-fed ARGS` in a process of its own and wait for it to exit, successfully."""
+async def _command(config: Path, *args: str, stdin: str = "", status: int = 0) -> str:
+    """Run `spark-fed ARGS` in a process of its own, wait for it to exit with STATUS; its stderr."""
     proc = await asyncio.create_subprocess_exec(
         SCRIPT,
         "--config",
@@ -47,7 +50,8 @@ async def _command(config: Path, *args: str, stdin: str = "") -> None:
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(stdin.encode()), timeout=60)
-    assert proc.returncode == 0, (out.decode(), err.decode())
+    assert proc.returncode == status, (out.decode(), err.decode())
+    return err.decode()
 
 
 async def _in_force(check, what: str) -> None:
@@ -57,7 +61,7 @@ async def _in_force(check, what: str) -> None:
 async def _known_peer(spark: Spark, peer: FakeMastodon, alice: Account) -> None:
     """Bob, on the peer, follows alice: Spark knows his account and his server."""
     assert (await peer.follow_remote("bob", alice.uri)).status == 202
-    await peer.wait_for(lambda record: record.type == "Accept")
+    await peer.wait_for(lambda record: record.type == "Accept", timeout=30)
 
 
 async def test_a_domain_suspended_by_a_command_is_refused_and_never_contacted(
@@ -133,6 +137,8 @@ async def test_a_token_revoked_by_a_command_gets_401(spark: Spark, tmp_path: Pat
             return await status() == 401
 
         await _in_force(refused, "the revoked token to get 401")
+    again = await _command(_config_file(spark, tmp_path), "tokens", "revoke", stdin=f"{token}\n", status=2)
+    assert again == "spark-fed: no live token is that one\n"
 
 
 async def test_a_suspension_by_a_command_ends_the_accounts_tokens_and_sessions(
@@ -175,3 +181,50 @@ async def test_a_session_revoked_by_a_command_is_signed_out(spark: Spark, tmp_pa
             return await status() == 303
 
         await _in_force(signed_out, "the session to be signed out")
+
+
+async def test_a_worker_process_hears_a_suspension_before_its_next_delivery(
+    start_spark, database_url, aiohttp_server, tmp_path: Path
+) -> None:
+    """`spark-fed worker`, a process of its own, and the command in another: a delivery due one
+    second after the command's commit is given up unsent."""
+    port = free_port()
+    config = test_config(await database_url(), port)
+    spark = await start_spark(replace(config, server=replace(config.server, run_workers=False)))
+    peer = FakeMastodon("bob")
+    await peer.start(aiohttp_server)
+    alice = await spark.user("alice")
+    settings = _config_file(spark, tmp_path)
+    worker = await asyncio.create_subprocess_exec(
+        SCRIPT,
+        "--config",
+        str(settings),
+        "worker",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await _known_peer(spark, peer, alice)  # the worker delivered the Accept
+        await _command(settings, "domains", "block", peer.domain, "--severity", "suspend")
+        due = utcnow() + timedelta(seconds=IN_FORCE_WITHIN)
+        posts_before = len(peer.inbox_log)
+        async with spark.db.write() as session:
+            job = Delivery(
+                sender_id=alice.id,
+                inbox_url=peer.inbox_url("bob"),
+                activity_id="urn:due",
+                body="{}",
+                next_attempt_at=due,
+            )
+            session.add(job)
+
+        async def given_up() -> bool:
+            async with spark.db.read() as session:
+                row = await session.get(Delivery, job.id)
+            return row is not None and row.state == JobState.FAILED
+
+        await eventually(given_up, what="the worker process to give the delivery up")
+        assert len(peer.inbox_log) == posts_before
+    finally:
+        worker.terminate()
+        assert await asyncio.wait_for(worker.wait(), timeout=30) == 0
