@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -156,6 +157,7 @@ class Changes:
         return subscription
 
     async def record(self, session: AsyncSession, change: Change) -> None:
+        """`publish`'s work: the NOTIFY or the marker in SESSION's transaction, the rest at commit."""
         payload = change.encode(self.origin)
         if len(payload.encode("utf-8")) > MAX_PAYLOAD:
             change = Change(change.kind)
@@ -244,7 +246,7 @@ class Changes:
 
     # --- PostgreSQL: LISTEN on a connection of its own ---------------------------------------------
 
-    async def _listen(self) -> Any:
+    async def _listen(self) -> AsyncConnection:
         """A pool connection that LISTENs; it never goes back to the pool (see `_stay_listening`)."""
         connection = await self.db.engine.connect()
         try:
@@ -263,7 +265,7 @@ class Changes:
         except (ValueError, KeyError, TypeError):
             log.warning("ignoring a malformed change: %.200s", payload)
 
-    async def _stay_listening(self, connection: Any) -> None:
+    async def _stay_listening(self, connection: AsyncConnection) -> None:
         attempt = 0
         while True:
             try:
@@ -287,7 +289,7 @@ class Changes:
             # Whatever was committed while no connection listened is unknown: reload it all.
             self._tell(Change(Kind.RESYNC))
 
-    async def _watch(self, connection: Any) -> None:
+    async def _watch(self, connection: AsyncConnection) -> None:
         """Return when the connection is lost; check it every `KEEPALIVE_SECONDS`."""
         driver = (await connection.get_raw_connection()).driver_connection
         lost = asyncio.Event()
