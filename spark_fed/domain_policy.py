@@ -3,7 +3,7 @@
 The inbox asks, before it reads a signature, whether the sender's server is suspended; a flood
 from such a server must cost no outbound request and no database write, so the answer comes
 from sets held here, loaded from `domain_blocks` (and `accounts.suspended_at`). A process that
-listens to the change channel (`serve`, `worker`) runs `keep_current`, which reloads them as
+listens to the change channel (`serve`, `worker`) enters `kept_current`, which reloads them as
 soon as any process (a command, a page, another server) publishes a change of either, so a
 suspension is in force everywhere within the channel's latency (well under a second). A process
 that does not listen (a one-off command) loads them when first asked, and again when they are
@@ -26,7 +26,6 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, false, func, or_
@@ -175,7 +174,7 @@ async def reload(db: Database) -> DomainPolicy:
     return policy
 
 
-@asynccontextmanager
+@contextlib.asynccontextmanager
 async def kept_current(db: Database) -> AsyncIterator[DomainPolicy]:
     """DB's policy, loaded, and reloaded while the block runs whenever the change channel tells
     of a domain block or an account's suspension. Enter it once the channel listens: what changes

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
+from aiohttp import web
 
 from spark_fed import browser_sessions
 from spark_fed.models import Account, Delivery, JobState
@@ -228,3 +229,26 @@ async def test_a_worker_process_hears_a_suspension_before_its_next_delivery(
     finally:
         worker.terminate()
         assert await asyncio.wait_for(worker.wait(), timeout=30) == 0
+
+
+async def test_a_command_never_contacts_a_server_another_command_suspended(
+    spark: Spark, aiohttp_server, tmp_path: Path
+) -> None:
+    """A command's own process starts with no policy loaded: it loads it before WebFinger or a fetch."""
+    requests: list[str] = []
+
+    async def anything(request: web.Request) -> web.Response:
+        requests.append(request.path_qs)
+        return web.Response(status=404)
+
+    remote = web.Application()
+    remote.router.add_route("*", "/{tail:.*}", anything)
+    server = await aiohttp_server(remote)
+    domain = f"127.0.0.1:{server.port}"
+    await spark.user("alice")
+    settings = _config_file(spark, tmp_path)
+    await _command(settings, "domains", "block", domain, "--severity", "suspend")
+    for handle in (f"carol@{domain}", f"http://{domain}/users/carol"):
+        error = await _command(settings, "follow", "alice", handle, status=1)
+        assert "suspended" in error
+    assert requests == []
