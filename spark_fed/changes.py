@@ -230,7 +230,8 @@ class Changes:
                         self._heard(origin, kind, json.loads(ids))
                     if len(rows) < POLL_BATCH:
                         break
-            except (SQLAlchemyError, OSError) as exc:
+            except (SQLAlchemyError, OSError, ValueError) as exc:
+                # ValueError: a marker whose ids are not JSON, skipped. Either way, reload it all.
                 log.warning("reading the change markers failed: %s", exc)
                 missed = True
 

@@ -112,6 +112,11 @@ async def test_sqlite_listener_that_missed_pruned_markers_resyncs(two) -> None:
                 insert(ChangeMarker).values(id=newest + 5, kind="accounts", ids="[2]", origin="x")
             )
         assert await _heard(heard, 2) == [Change(Kind.RESYNC), Change(Kind.ACCOUNTS, (2,))]
+        # A marker it cannot read is skipped, and said so; the listener goes on.
+        async with command.write() as session:
+            await session.exec(insert(ChangeMarker).values(kind="accounts", ids="[3", origin="x"))
+        await _publish(command, Kind.ACCOUNTS, 4)
+        assert await _heard(heard, 2) == [Change(Kind.RESYNC), Change(Kind.ACCOUNTS, (4,))]
     # Writers keep the newest KEEP markers only.
     for n in range(3):
         await _publish(command, Kind.ACCOUNTS, n)
