@@ -63,6 +63,8 @@ class InboxProcessor:
                 self._actors.put(item.actor_uri, actor)
         if actor is None or actor.is_local:
             return  # deleted since, or an echo of our own
-        if actor.suspended_at is not None or domain_policy.is_suspended(actor.domain or "", self.ctx.db):
+        # The policy, not the cached row: it is reloaded the moment any process suspends someone.
+        policy = await domain_policy.refresh(self.ctx.db)
+        if policy.actor_suspended(actor.uri) or policy.is_suspended(actor.domain or ""):
             return  # suspended after it was received: what was queued is dropped too
         await handler(self.ctx, actor, activity)

@@ -34,12 +34,6 @@ RECIPIENTS = web.AppKey("inbox_recipients", TTLCache[int])
 
 def setup(app: web.Application) -> None:
     app[RECIPIENTS] = TTLCache(size=4096, seconds=60.0)
-    app.on_startup.append(_load_domain_policy)
-
-
-async def _load_domain_policy(app: web.Application) -> None:
-    """The domain blocks in memory before the first POST (the context is built by then)."""
-    await domain_policy.reload(app[CONTEXT].db)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -32,6 +32,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spark_fed import domain_policy
 from spark_fed.activitystreams import AS2
+from spark_fed.browser_sessions import end_sessions
+from spark_fed.changes import Kind, publish
 from spark_fed.context import Context
 from spark_fed.delivery import enqueue, preferred_inboxes
 from spark_fed.domain_policy import domain_condition, normalize_domain
@@ -52,7 +54,6 @@ from spark_fed.models import (
     Status,
     Tombstone,
     User,
-    WebSession,
 )
 from spark_fed.models.jobs import JobState
 from spark_fed.models.types import utcnow
@@ -200,6 +201,7 @@ async def _set_limit(
         if lift or getattr(row, column) is None:
             setattr(row, column, None if lift else utcnow())
             session.add(row)
+            await publish(session, Kind.ACCOUNTS, [row.id])
         _log(session, moderator, action, target=row, reason=reason, report_id=report_id)
     setattr(target, column, getattr(row, column))
     return row
@@ -239,6 +241,7 @@ async def suspend(
         if not already:
             row.suspended_at = utcnow()
             session.add(row)
+            await publish(session, Kind.ACCOUNTS, [row.id])
         _log(session, moderator, "suspend", target=row, reason=reason, report_id=report_id)
         if row.is_local and not already:
             await _end_local_access(session, row)
@@ -265,12 +268,17 @@ async def suspend(
 
 async def _end_local_access(session: AsyncSession, account: Account) -> None:
     """Its bearer tokens and browser sessions end: the next request is not signed in."""
-    await session.exec(
-        update(AccessToken)
-        .where(col(AccessToken.account_id) == account.id, col(AccessToken.revoked_at).is_(None))
-        .values(revoked_at=utcnow())
-    )
-    await session.exec(delete(WebSession).where(col(WebSession.account_id) == account.id))
+    revoked = (
+        await session.exec(
+            update(AccessToken)
+            .where(col(AccessToken.account_id) == account.id, col(AccessToken.revoked_at).is_(None))
+            .values(revoked_at=utcnow())
+            .returning(col(AccessToken.id))
+        )
+    ).scalars()
+    if tokens := list(revoked):
+        await publish(session, Kind.TOKENS, tokens)
+    await end_sessions(session, account.id)
 
 
 async def unsuspend(
@@ -407,6 +415,7 @@ async def block_domain(
     async with ctx.db.write() as session:
         await _check_moderator(session, moderator)
         block = await _store_block(session, domain, severity, reason, public_comment)
+        await publish(session, Kind.DOMAIN_BLOCKS, [domain])
         _log(session, moderator, f"block_domain:{severity}", domain=domain, reason=reason)
     await domain_policy.reload(ctx.db)
     if severity == DomainSeverity.SUSPEND:
@@ -476,6 +485,7 @@ async def unblock_domain(ctx: Context, moderator: Account | None, domain: str) -
         if block is None:
             raise UsageError(f"{domain} is not blocked")
         await session.delete(block)
+        await publish(session, Kind.DOMAIN_BLOCKS, [domain])
         _log(session, moderator, "unblock_domain", domain=domain)
     await domain_policy.reload(ctx.db)
 
@@ -549,6 +559,8 @@ async def import_domain_blocks(ctx: Context, moderator: Account | None, csv_text
             await _store_block(session, domain, severity, old.reason if old else "", comment)
             _log(session, moderator, f"block_domain:{severity}", domain=domain, reason="imported")
             changed.append((domain, severity))
+        if changed:
+            await publish(session, Kind.DOMAIN_BLOCKS, [domain for domain, _ in changed])
     await domain_policy.reload(ctx.db)
     for domain, severity in changed:
         if severity == DomainSeverity.SUSPEND:

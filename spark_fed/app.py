@@ -29,6 +29,7 @@ import web.routes as web_pages
 import webfinger.routes
 from outbox.moderation import purge_suspended
 
+from . import domain_policy
 from .config import Config
 from .context import Context, open_context
 from .delivery import DeliverySender
@@ -96,6 +97,14 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
     return workers
 
 
+@contextlib.asynccontextmanager
+async def listening(ctx: Context) -> AsyncIterator[None]:
+    """While the block runs, hear the changes other processes publish and keep what this process
+    holds in memory current with them: a suspension made anywhere is in force here at once."""
+    async with ctx.db.changes.listening(), domain_policy.kept_current(ctx.db):
+        yield
+
+
 def create_app(config: Config, *, migrate: bool = True) -> web.Application:
     app = web.Application(
         middlewares=[api.cors.cors_middleware, page_headers_middleware, error_middleware],
@@ -120,7 +129,7 @@ def create_app(config: Config, *, migrate: bool = True) -> web.Application:
 
 
 async def _services(app: web.Application, *, migrate: bool) -> AsyncIterator[None]:
-    async with open_context(app[CONFIG], migrate=migrate) as ctx:
+    async with open_context(app[CONFIG], migrate=migrate) as ctx, listening(ctx):
         intake = InboxIntake(ctx.db, on_stored=lambda: ctx.inbox_stored())
         workers = build_workers(ctx, defer_to=intake.busy)
         app[CONTEXT] = ctx

@@ -8,9 +8,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import Delete
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .changes import Kind, publish
 from .db import Database
 from .models import Account, WebSession
 from .models.types import utcnow
@@ -88,10 +90,8 @@ async def list_for(db: Database, account_id: int) -> list[WebSession]:
 async def end(db: Database, account_id: int, session_id: int) -> bool:
     """End one of ACCOUNT_ID's sessions; False when it has none by that id."""
     async with db.write() as session:
-        result = await session.exec(
-            delete(WebSession).where(WebSession.id == session_id, WebSession.account_id == account_id)
-        )
-        return bool(result.rowcount)
+        query = delete(WebSession).where(WebSession.id == session_id, WebSession.account_id == account_id)
+        return bool(await _end(session, query))
 
 
 async def end_all(db: Database, account_id: int, *, keep: int | None = None) -> int:
@@ -105,4 +105,12 @@ async def end_sessions(session: AsyncSession, account_id: int, *, keep: int | No
     query = delete(WebSession).where(WebSession.account_id == account_id)
     if keep is not None:
         query = query.where(WebSession.id != keep)
-    return (await session.exec(query)).rowcount
+    return len(await _end(session, query))
+
+
+async def _end(session: AsyncSession, query: Delete) -> list[int]:
+    """Run the DELETE QUERY of sessions and tell every process which ended; their ids."""
+    ended = list((await session.exec(query.returning(col(WebSession.id)))).scalars())
+    if ended:
+        await publish(session, Kind.SESSIONS, ended)
+    return ended

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .changes import CHANNEL_OF_SESSION, Changes
 from .errors import ConfigError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -39,6 +40,7 @@ class Database:
             class_=AsyncSession,
             expire_on_commit=False,
         )
+        self.changes = Changes(self)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -53,13 +55,22 @@ class Database:
         On SQLite the writers of this process take turns on an asyncio lock before BEGIN
         IMMEDIATE: waiting on SQLite's own lock means its busy handler's sleeps (1, 2, 5, ...
         ms), during which the group commit and everyone behind it stand still.
+
+        What the transaction published (`spark_fed.changes.publish`) is told to this process's
+        subscribers once it has committed.
         """
         if not self.is_sqlite:
-            async with self._write() as session, session.begin():
-                yield session
+            async with self._write() as session:
+                session.info[CHANNEL_OF_SESSION] = self.changes
+                async with session.begin():
+                    yield session
+            self.changes.committed(session)
             return
-        async with self._writer_lock(), self._write() as session, session.begin():
-            yield session
+        async with self._writer_lock(), self._write() as session:
+            session.info[CHANNEL_OF_SESSION] = self.changes
+            async with session.begin():
+                yield session
+        self.changes.committed(session)
 
     @asynccontextmanager
     async def sqlite_write(self) -> AsyncIterator[Any]:

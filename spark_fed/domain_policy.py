@@ -2,10 +2,13 @@
 
 The inbox asks, before it reads a signature, whether the sender's server is suspended; a flood
 from such a server must cost no outbound request and no database write, so the answer comes
-from sets held here, loaded from `domain_blocks` (and `accounts.suspended_at`) at start and
-reloaded when a moderation action changes them in this process, or at most every
-`REFRESH_SECONDS` from another process's change (a command, another server process). The sets
-are bounded by what the tables hold: one entry per blocked domain and per suspended actor.
+from sets held here, loaded from `domain_blocks` (and `accounts.suspended_at`). A process that
+listens to the change channel (`serve`, `worker`) enters `kept_current`, which reloads them as
+soon as any process (a command, a page, another server) publishes a change of either, so a
+suspension is in force everywhere within the channel's latency (well under a second). A process
+that does not listen (a one-off command) loads them when first asked, and again when they are
+older than `REFRESH_SECONDS`. The sets are bounded by what the tables hold: one entry per
+blocked domain and per suspended actor.
 
 A block is written as handles write the domain: `example.social`, or `host:port` when a port is
 part of the domain. It covers subdomains, and a block of a bare host covers it on every port:
@@ -19,15 +22,22 @@ process serves one database, so that is the same thing there).
 """
 
 import asyncio
+import contextlib
+import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, false, func, or_
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .changes import Kind, Subscription
 from .db import Database
 from .models import Account, DomainBlock, DomainSeverity
+
+log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 30.0
 SUSPEND = DomainSeverity.SUSPEND.value
@@ -162,6 +172,32 @@ async def reload(db: Database) -> DomainPolicy:
     policy = policy_for(db)
     await policy.load(db)
     return policy
+
+
+@contextlib.asynccontextmanager
+async def kept_current(db: Database) -> AsyncIterator[DomainPolicy]:
+    """DB's policy, loaded, and reloaded while the block runs whenever the change channel tells
+    of a domain block or an account's suspension. Enter it once the channel listens: what changes
+    after the load is heard then."""
+    with db.changes.subscribe({Kind.DOMAIN_BLOCKS, Kind.ACCOUNTS}) as changes:
+        policy = await reload(db)
+        task = asyncio.create_task(_follow(db, changes), name="domain-policy")
+        try:
+            yield policy
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _follow(db: Database, changes: Subscription) -> None:
+    async for _change in changes:
+        changes.pending()  # a burst of changes is one reload
+        try:
+            await reload(db)
+        except SQLAlchemyError as exc:
+            # The next change reloads again, and `refresh` does once the sets are old.
+            log.warning("reloading the domain blocks failed: %s", exc)
 
 
 def _policies_of(db: Database | None) -> list[DomainPolicy]:

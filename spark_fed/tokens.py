@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
+from .changes import Kind, publish
 from .db import Database
 from .errors import UsageError
 from .models import AccessToken, Account
@@ -91,11 +92,15 @@ async def find_token(db: Database, token: str) -> Bearer | None:
     return Bearer(row, account)
 
 
-async def revoke_token(db: Database, token: str) -> None:
+async def revoke_token(db: Database, token: str) -> bool:
+    """Revoke TOKEN in every process at once; False when it is unknown or revoked already."""
     async with db.write() as session:
         row = (
             await session.exec(select(AccessToken).where(AccessToken.token_hash == token_digest(token)))
         ).first()
-        if row is not None and row.revoked_at is None:
-            row.revoked_at = utcnow()
-            session.add(row)
+        if row is None or row.revoked_at is not None:
+            return False
+        row.revoked_at = utcnow()
+        session.add(row)
+        await publish(session, Kind.TOKENS, [row.id])
+    return True

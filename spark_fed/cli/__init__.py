@@ -25,7 +25,7 @@ from ..models import Account, FollowState, User
 from ..passwords import WeakPassword, hash_password
 from ..queries.accounts import find_local_user, list_local_users, users_of
 from ..queries.follows import FOLLOWERS, FOLLOWING, Direction, list_follows
-from ..tokens import DEFAULT_SCOPES, create_token, parse_scopes
+from ..tokens import DEFAULT_SCOPES, create_token, parse_scopes, revoke_token
 from ..usernames import check_username
 from .imports import add_commands as add_import_commands
 from .media import add_commands as add_media_commands
@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--scopes", default=DEFAULT_SCOPES, help=f"space-separated (default: {DEFAULT_SCOPES})"
     )
     token.set_defaults(run=cmd_tokens_create)
+    tokens.add_parser(
+        "revoke", help="revoke the API token read from standard input (so it stays out of `ps`)"
+    ).set_defaults(run=cmd_tokens_revoke)
     listing = users.add_parser("list", help="list local accounts")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=cmd_users_list)
@@ -195,6 +198,17 @@ async def cmd_tokens_create(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_tokens_revoke(config: Config, _args: argparse.Namespace) -> int:
+    token = sys.stdin.readline().strip()
+    if not token:
+        raise UsageError("give the token on standard input")
+    async with open_context(config) as ctx:
+        if not await revoke_token(ctx.db, token):
+            raise UsageError("no live token is that one")
+    print("revoked: it no longer works, in any running process")
+    return 0
+
+
 async def cmd_users_list(config: Config, args: argparse.Namespace) -> int:
     async with open_context(config) as ctx, ctx.db.read() as session:
         accounts = await list_local_users(session)
@@ -205,10 +219,10 @@ async def cmd_users_list(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_worker(config: Config, _args: argparse.Namespace) -> int:
-    from ..app import build_workers
+    from ..app import build_workers, listening
 
     logging.getLogger().setLevel(logging.INFO)
-    async with open_context(config) as ctx:
+    async with open_context(config) as ctx, listening(ctx):
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -75,6 +75,8 @@ class RemoteActors:
 
     async def webfinger(self, user: str, host: str) -> str:
         """The actor URL of user@host: the `self` link, never a guess (ids may be opaque)."""
+        if (await domain_policy.refresh(self.db)).is_suspended(host):
+            raise ActorNotFound(f"{host} is suspended here: nothing is asked of it")
         scheme = self.config.server.scheme
         url = f"{scheme}://{host}/.well-known/webfinger?resource=acct:{quote(user)}@{host}"
         try:
@@ -130,7 +132,7 @@ class RemoteActors:
         """
         if self.is_local(uri):
             raise ActorNotFound(f"{uri} is local: nothing to fetch")
-        if domain_policy.is_suspended(host_of(uri), self.db):
+        if (await domain_policy.refresh(self.db)).is_suspended(host_of(uri)):
             raise ActorNotFound(f"{host_of(uri)} is suspended here: nothing is fetched from it")
         try:
             response = await self.client.get(uri, self.signer)

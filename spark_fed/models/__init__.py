@@ -1,6 +1,7 @@
 """The data model. Importing this package registers every table on SQLModel.metadata."""
 
 from .account import INSTANCE_ACTOR_USERNAME, Account
+from .changes import ChangeMarker
 from .credentials import AccessToken, Marker, OAuthApp, User, WebSession
 from .follow import Follow, FollowState
 from .imports import ImportedItem, ImportJob, ImportKind, ImportState
@@ -38,6 +39,7 @@ __all__ = [
     "Account",
     "AccountDomainBlock",
     "Block",
+    "ChangeMarker",
     "Delivery",
     "DomainBlock",
     "DomainSeverity",
