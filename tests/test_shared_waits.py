@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from spark_fed.db import Database
+from spark_fed.federation.actors import ActorNotFound, RemoteActors
 from spark_fed.federation.keys import KeyNotFound, KeyStore
 from spark_fed.media.service import MediaService
 from spark_fed.models import MediaAttachment
@@ -89,6 +90,10 @@ class Remote:
             return web.json_response([1, 2, 3], content_type="application/activity+json")
         if request.path.startswith("/media/"):
             return web.Response(body=_png(), content_type="image/png")
+        if request.path == "/.well-known/webfinger":
+            name = request.query["resource"].removeprefix("acct:").partition("@")[0]
+            link = {"rel": "self", "type": "application/activity+json", "href": f"{self.base}/users/{name}"}
+            return web.json_response({"subject": request.query["resource"], "links": [link]})
         return web.json_response(
             self.actor(request.match_info["name"]), content_type="application/activity+json"
         )
@@ -100,6 +105,7 @@ async def remote(aiohttp_server) -> AsyncIterator[Remote]:
     app = web.Application()
     app.router.add_get("/users/{name}", peer.serve)
     app.router.add_get("/media/{name}", peer.serve)
+    app.router.add_get("/.well-known/webfinger", peer.serve)
     server = await aiohttp_server(app)
     peer.base = str(server.make_url("")).rstrip("/")
     yield peer
@@ -145,11 +151,11 @@ async def _allow_writes(db: Database, table: str) -> None:
 # --- keys ------------------------------------------------------------------------------------
 
 
-FORGET_AFTER = 1.0
+FORGET_AFTER = 0.5
 
 
 def _keys(spark, **kwargs: float) -> KeyStore:
-    """A key store of this instance that forgets failures after a second, not five minutes.
+    """A key store of this instance that forgets failures after half a second, not five minutes.
 
     Remembering them at all is what keeps a caller that arrives just after a failure from
     fetching again; forgetting them soon lets the test show that a later call does.
@@ -235,6 +241,64 @@ async def test_a_cancelled_first_request_leaves_the_others_their_key(spark, remo
     outcomes = await _all(others)
     assert [outcome.actor.username for outcome in outcomes] == ["bea"] * (WAITERS - 1)
     assert first.cancelled() and remote.hits == 1
+
+
+# --- actors and WebFinger -----------------------------------------------------------------
+# Called directly (not through `get`, which reads the database first) so that every caller
+# joins the one fetch: nothing is remembered of a failed actor fetch, a latecomer would fetch.
+
+
+@pytest.mark.parametrize("mode", ["reset", "500", "not json", "wrong shape"])
+async def test_a_failing_actor_fetch_fails_every_waiter_once_and_a_later_call_fetches_again(
+    spark, remote: Remote, mode: str
+) -> None:
+    uri = remote.actor("cy")["id"]
+    remote.mode = mode
+    outcomes = await _all([spark.ctx.actors.fetch(uri) for _ in range(WAITERS)])
+    assert all(isinstance(outcome, ActorNotFound) for outcome in outcomes), outcomes
+    assert remote.hits == 1
+    remote.mode = "ok"
+    assert (await asyncio.wait_for(spark.ctx.actors.fetch(uri), BOUND)).uri == uri and remote.hits == 2
+
+
+@pytest.mark.parametrize("mode", ["reset", "500", "not json", "wrong shape"])
+async def test_a_failing_webfinger_fails_every_waiter_once_and_a_later_call_asks_again(
+    spark, remote: Remote, mode: str
+) -> None:
+    host = remote.base.removeprefix("http://")
+    remote.mode = mode
+    outcomes = await _all([spark.ctx.actors.webfinger("dee", host) for _ in range(WAITERS)])
+    assert all(isinstance(outcome, ActorNotFound) for outcome in outcomes), outcomes
+    assert remote.hits == 1
+    remote.mode = "ok"
+    found = await asyncio.wait_for(spark.ctx.actors.webfinger("dee", host), BOUND)
+    assert found == f"{remote.base}/users/dee" and remote.hits == 2
+
+
+async def test_a_slow_actor_fetch_ends_for_every_waiter_at_its_bound(spark, remote: Remote) -> None:
+    ctx = spark.ctx
+    actors = RemoteActors(ctx.db, ctx.signed, ctx.config, ctx.actors.signer, fetch_seconds=0.5)
+    uri = remote.actor("slowpoke")["id"]
+    host = remote.base.removeprefix("http://")
+    remote.mode = "slow"
+    calls = [actors.fetch(uri) for _ in range(WAITERS)] + [
+        actors.webfinger("slowpoke", host) for _ in range(WAITERS)
+    ]
+    outcomes = await _all(calls)
+    assert all(isinstance(outcome, ActorNotFound) and "too long" in str(outcome) for outcome in outcomes)
+    assert remote.hits == 2  # one fetch, one lookup
+    remote.mode = "ok"
+    assert (await asyncio.wait_for(actors.fetch(uri), BOUND)).username == "slowpoke" and remote.hits == 3
+
+
+async def test_a_failed_write_after_the_actor_fetch_reaches_every_waiter(spark, remote: Remote) -> None:
+    uri = remote.actor("blocked")["id"]
+    await _refuse_writes(spark.db, "accounts", "INSERT", "NEW.username = 'blocked'")
+    outcomes = await _all([spark.ctx.actors.fetch(uri) for _ in range(WAITERS)])
+    assert all(isinstance(outcome, DBAPIError) for outcome in outcomes), outcomes
+    assert remote.hits == 1
+    await _allow_writes(spark.db, "accounts")
+    assert (await asyncio.wait_for(spark.ctx.actors.fetch(uri), BOUND)).uri == uri and remote.hits == 2
 
 
 # --- remote media ----------------------------------------------------------------------------
