@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from spark_fed.db import Database
 from spark_fed.federation.actors import ActorNotFound, RemoteActors
 from spark_fed.federation.keys import KeyNotFound, KeyStore
+from spark_fed.federation.notes import NoteRejected
 from spark_fed.media.service import MediaService
 from spark_fed.models import MediaAttachment
 from spark_fed.models.media import FetchState, MediaKind
@@ -72,6 +73,17 @@ class Remote:
 
     _reset_attempts: int = 0
 
+    def note(self, name: str) -> dict:
+        return {
+            "@context": AS2,
+            "id": f"{self.base}/notes/{name}",
+            "type": "Note",
+            "attributedTo": f"{self.base}/users/{name}",
+            "content": "<p>hello</p>",
+            "to": [f"{AS2}#Public"],
+            "published": "2026-01-01T00:00:00Z",
+        }
+
     async def serve(self, request: web.Request) -> web.StreamResponse:
         if self.mode == "reset":
             self._reset_attempts += 1
@@ -90,6 +102,10 @@ class Remote:
             return web.json_response([1, 2, 3], content_type="application/activity+json")
         if request.path.startswith("/media/"):
             return web.Response(body=_png(), content_type="image/png")
+        if request.path.startswith("/notes/"):
+            return web.json_response(
+                self.note(request.match_info["name"]), content_type="application/activity+json"
+            )
         if request.path == "/.well-known/webfinger":
             name = request.query["resource"].removeprefix("acct:").partition("@")[0]
             link = {"rel": "self", "type": "application/activity+json", "href": f"{self.base}/users/{name}"}
@@ -106,6 +122,7 @@ async def remote(aiohttp_server) -> AsyncIterator[Remote]:
     app.router.add_get("/users/{name}", peer.serve)
     app.router.add_get("/media/{name}", peer.serve)
     app.router.add_get("/.well-known/webfinger", peer.serve)
+    app.router.add_get("/notes/{name}", peer.serve)
     server = await aiohttp_server(app)
     peer.base = str(server.make_url("")).rstrip("/")
     yield peer
@@ -299,6 +316,34 @@ async def test_a_failed_write_after_the_actor_fetch_reaches_every_waiter(spark, 
     assert remote.hits == 1
     await _allow_writes(spark.db, "accounts")
     assert (await asyncio.wait_for(spark.ctx.actors.fetch(uri), BOUND)).uri == uri and remote.hits == 2
+
+
+# --- notes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["reset", "500", "not json", "wrong shape"])
+async def test_a_failing_note_fetch_fails_every_waiter_once_and_a_later_call_fetches_again(
+    spark, remote: Remote, mode: str
+) -> None:
+    uri = remote.note("eve")["id"]
+    remote.mode = mode
+    # Each caller reads the database before it joins the fetch: a late one may fetch anew.
+    outcomes = await _all([spark.ctx.notes.get(uri) for _ in range(WAITERS)])
+    assert all(isinstance(outcome, NoteRejected) for outcome in outcomes), outcomes
+    remote.mode = "ok"
+    fetched = remote.hits
+    assert (await asyncio.wait_for(spark.ctx.notes.get(uri), BOUND)).uri == uri
+    assert remote.hits == fetched + 2  # the note and its author
+
+
+async def test_a_failed_write_after_the_note_fetch_reaches_every_waiter(spark, remote: Remote) -> None:
+    uri = remote.note("fay")["id"]
+    await spark.ctx.actors.fetch(remote.actor("fay")["id"])
+    await _refuse_writes(spark.db, "statuses", "INSERT", "NEW.uri LIKE '%/notes/fay'")
+    outcomes = await _all([spark.ctx.notes.get(uri) for _ in range(WAITERS)])
+    assert all(isinstance(outcome, DBAPIError) for outcome in outcomes), outcomes
+    await _allow_writes(spark.db, "statuses")
+    assert (await asyncio.wait_for(spark.ctx.notes.get(uri), BOUND)).uri == uri
 
 
 # --- remote media ----------------------------------------------------------------------------
