@@ -4,6 +4,7 @@ import hashlib
 import json
 import logging
 import re
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -24,12 +25,18 @@ from spark_fed.federation.documents import host_of, id_of
 from spark_fed.http.negotiation import media_type
 from spark_fed.queries.accounts import find_by_uri, find_local_user
 from spark_fed.queue.intake import IntakeOverloaded
+from spark_fed.signatures import REPLAY_WINDOW
 from spark_fed.state import CONTEXT, HOST_HEALTH, INTAKE
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 RECIPIENTS = web.AppKey("inbox_recipients", TTLCache[int])
+REDELIVERY_MEMORY = max(timedelta(days=2), timedelta(seconds=REPLAY_WINDOW))
+"""How long the inbox remembers what it received (by `_dedup_key`), so that a redelivery, or the
+same signed request replayed, is dropped. Never shorter than the span over which one signature is
+accepted: a replay that still passes the signature check always finds the first copy remembered.
+Two days also outlasts a sender's early retries."""
 
 
 def setup(app: web.Application) -> None:

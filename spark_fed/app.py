@@ -10,7 +10,6 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 import aiohttp_jinja2
 import jinja2
@@ -85,7 +84,7 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
             max_attempts=8,
             # Done items keep their id (to drop redeliveries) but not their body.
             keep_done={"body": ""},
-            retention=timedelta(days=2),
+            retention=inbox.routes.REDELIVERY_MEMORY,
             order_by=lambda item: item.actor_uri,
             defer_to=defer_to,
         ),

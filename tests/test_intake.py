@@ -18,7 +18,7 @@ from spark_fed.migrations import upgrade
 from spark_fed.models import InboxItem, JobState
 from spark_fed.models.types import utcnow
 from spark_fed.queue import jobs
-from spark_fed.queue.intake import SQLITE_ROWS_PER_STATEMENT, InboxIntake
+from spark_fed.queue.intake import SQLITE_ROWS_PER_STATEMENT, InboxIntake, IntakeClosed
 
 
 @pytest.fixture
@@ -87,3 +87,41 @@ async def test_one_bad_row_fails_only_its_own_request(db: Database, intake: Inbo
     with pytest.raises((sqlite3.IntegrityError, IntegrityError)):  # SQLite's comes from the driver itself
         await bad
     assert [row.dedup_key for row in await _rows(db)] == ["good"]
+
+
+async def test_the_writer_outlives_a_failure_after_its_commit(db: Database) -> None:
+    """A batch whose follow-up fails still answers its requests, and the next batch is written."""
+    calls = 0
+
+    def on_stored() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("the wake-up failed")
+
+    writer = InboxIntake(db, on_stored=on_stored)
+    writer.start()
+    try:
+        async with asyncio.timeout(10):
+            first = await asyncio.gather(
+                *(_submit(writer, f"a{i}") for i in range(5)), return_exceptions=True
+            )
+            assert all(result is True or isinstance(result, RuntimeError) for result in first), first
+            assert await _submit(writer, "after") is True
+    finally:
+        await writer.close()
+    assert calls >= 2 and "after" in {row.dedup_key for row in await _rows(db)}
+
+
+async def test_stopping_answers_every_waiting_request(db: Database) -> None:
+    writer = InboxIntake(db, on_stored=lambda: None)
+    writer.start()
+    waiting = [_submit(writer, f"w{i}") for i in range(20)]
+    await asyncio.sleep(0)  # one turn: the requests are queued, the writer has not run yet
+    await writer.close()
+    async with asyncio.timeout(10):
+        outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(outcome is True or isinstance(outcome, IntakeClosed) for outcome in outcomes), outcomes
+    assert any(isinstance(outcome, IntakeClosed) for outcome in outcomes)
+    with pytest.raises(IntakeClosed):
+        await _submit(writer, "late")

@@ -504,27 +504,31 @@ def test_hs2019_created_and_expires_window(params, reason):
         parse_request_signature("POST", "/inbox", headers, BODY, now=NOW)
 
 
-def test_expires_counts_for_rsa_sha256_too():
-    """Mastodon reads `expires=` whatever the algorithm; `created=` only with hs2019."""
+def test_unsigned_created_and_expires_parameters_are_ignored():
+    """Only what the signature covers limits its window: the signed Date here, whatever the
+    parameters beside it say (Mastodon would read them; anyone replaying could change them)."""
     headers = post_headers()
     names = ["(request-target)", "host", "date", "digest"]
     params = {"created": str(int(NOW) - 5 * 3600), "expires": str(int(NOW) - 2 * 3600)}
-    headers["Signature"] = cavage_header(names, "POST", "/inbox", headers, extra=params)
-    with pytest.raises(SignatureError, match="outside acceptable time window"):
-        parse_request_signature("POST", "/inbox", headers, BODY, now=NOW)
-    headers["Signature"] = cavage_header(
-        names, "POST", "/inbox", headers, extra={"created": params["created"]}
-    )
-    verify_request("POST", "/inbox", headers, BODY, public_key(), now=NOW)
+    for algorithm in ("rsa-sha256", "hs2019"):
+        headers["Signature"] = cavage_header(
+            names, "POST", "/inbox", headers, algorithm=algorithm, extra=params
+        )
+        verify_request("POST", "/inbox", headers, BODY, public_key(), now=NOW)
 
 
-def test_hs2019_expires_may_extend_the_window():
+def test_hs2019_signed_expires_may_extend_the_window():
     headers = post_headers()
     del headers["Date"]
-    names = ["(request-target)", "host", "(created)", "digest"]
+    names = ["(request-target)", "host", "(created)", "(expires)", "digest"]
     params = {"created": str(int(NOW) - 3 * 3600), "expires": str(int(NOW) + 600)}
     headers["Signature"] = cavage_header(names, "POST", "/inbox", headers, algorithm="hs2019", extra=params)
     verify_request("POST", "/inbox", headers, BODY, public_key(), now=NOW)
+    # The same expiry outside the signed headers extends nothing.
+    names.remove("(expires)")
+    headers["Signature"] = cavage_header(names, "POST", "/inbox", headers, algorithm="hs2019", extra=params)
+    with pytest.raises(SignatureError, match="outside acceptable time window"):
+        parse_request_signature("POST", "/inbox", headers, BODY, now=NOW)
 
 
 def test_created_pseudo_header_needs_hs2019_and_its_parameter():

@@ -21,12 +21,16 @@ from ..models import Account
 from ..models.media import MediaKind
 from ..models.types import utcnow
 from ..queries.accounts import find_by_uri, find_local_user, find_remote_by_handle
+from ..singleflight import SingleFlight
 from .documents import InvalidDocument, host_of, id_of, parse_as2, same_origin
 from .signing import SignedClient
 
 log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(days=1)
+FETCH_SECONDS = 75.0
+"""The longest an actor fetch may take: up to two documents (30 s each at most) and storing it."""
+WEBFINGER_SECONDS = 35.0
 WEBFINGER_ACCEPT = "application/jrd+json, application/json"
 SELF_TYPES = (
     "application/activity+json",
@@ -48,13 +52,29 @@ class BadHandle(UsageError):
 
 
 class RemoteActors:
-    def __init__(self, db: Database, client: SignedClient, config: Config, instance_actor: Account) -> None:
+    """Fetches and WebFinger lookups are shared: callers asking for the same one at once (the
+    posts of a burst naming one new actor) wait for one request, and all hear how it ended."""
+
+    def __init__(
+        self,
+        db: Database,
+        client: SignedClient,
+        config: Config,
+        instance_actor: Account,
+        *,
+        fetch_seconds: float = FETCH_SECONDS,
+    ) -> None:
+        """FETCH_SECONDS bounds each shared fetch; a parameter so that a test need not wait."""
         self.db = db
         self.client = client
         self.config = config
         self.base = config.base_url
         # Fetches are signed by the instance actor: no user is behind them.
         self.signer = instance_actor
+        self._fetches: SingleFlight[str, Account] = SingleFlight(timeout=fetch_seconds)
+        self._lookups: SingleFlight[tuple[str, str], str] = SingleFlight(
+            timeout=min(fetch_seconds, WEBFINGER_SECONDS)
+        )
 
     async def by_handle_or_url(self, handle: str) -> Account:
         """`user@host`, `@user@host` or an actor URL, as a user types it."""
@@ -77,6 +97,12 @@ class RemoteActors:
         """The actor URL of user@host: the `self` link, never a guess (ids may be opaque)."""
         if (await domain_policy.refresh(self.db)).is_suspended(host):
             raise ActorNotFound(f"{host} is suspended here: nothing is asked of it")
+        try:
+            return await self._lookups.run((user, host), lambda: self._webfinger(user, host))
+        except TimeoutError:
+            raise ActorNotFound(f"WebFinger of {user}@{host} took too long") from None
+
+    async def _webfinger(self, user: str, host: str) -> str:
         scheme = self.config.server.scheme
         url = f"{scheme}://{host}/.well-known/webfinger?resource=acct:{quote(user)}@{host}"
         try:
@@ -113,6 +139,13 @@ class RemoteActors:
             raise
 
     async def fetch(self, uri: str) -> Account:
+        """The actor at URI fetched now and stored; ActorNotFound (or the database's error) if not."""
+        try:
+            return await self._fetches.run(uri, lambda: self._fetch(uri))
+        except TimeoutError:
+            raise ActorNotFound(f"fetching {uri} took too long") from None
+
+    async def _fetch(self, uri: str) -> Account:
         document = await self.fetch_document(uri)
         if document.get("id") != uri:
             # Fetched by a key or profile URL: the document's own id is authoritative; fetch that.

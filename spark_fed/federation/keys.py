@@ -8,7 +8,6 @@ flight), and every table is bounded.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sqlmodel import select
 from ..activitystreams import ACTOR_TYPES, as_list
 from ..keys import load_public_key
 from ..models import Account
+from ..singleflight import SingleFlight
 from .actors import ActorNotFound, RemoteActors
 from .documents import id_of, same_origin
 
@@ -33,6 +33,9 @@ replaced by an Update that another process handled is dropped within five minute
 REFETCH_INTERVAL_SECONDS = 300.0
 """At most one refetch per key per 5 minutes, so bad requests cannot make Spark fetch on demand."""
 FAILURE_SECONDS = 300.0
+FETCH_SECONDS = 75.0
+"""The longest a key fetch may take, all its steps together: the actor (or a key document and then
+its owner, two requests of at most 30 s each) and storing it. Past that every waiter is refused."""
 
 
 class KeyNotFound(Exception):
@@ -61,12 +64,21 @@ class _Bounded(OrderedDict):
 
 
 class KeyStore:
-    def __init__(self, actors: RemoteActors) -> None:
+    """FAILURE_SECONDS and FETCH_SECONDS are parameters so that a test need not wait minutes."""
+
+    def __init__(
+        self,
+        actors: RemoteActors,
+        *,
+        failure_seconds: float = FAILURE_SECONDS,
+        fetch_seconds: float = FETCH_SECONDS,
+    ) -> None:
         self.actors = actors
+        self.failure_seconds = failure_seconds
         self._cache: _Bounded = _Bounded(CACHE_SIZE)
         self._refetched: _Bounded = _Bounded(CACHE_SIZE)
         self._failed: _Bounded = _Bounded(CACHE_SIZE)
-        self._in_flight: dict[str, asyncio.Future[Account]] = {}
+        self._fetches: SingleFlight[str, Account] = SingleFlight(timeout=fetch_seconds)
 
     async def get(self, key_id: str) -> ActorKey:
         cached = self._cache.get(key_id)
@@ -106,26 +118,28 @@ class KeyStore:
         return entry
 
     async def _fetch_once(self, key_id: str) -> Account:
-        """One fetch per keyId at a time, and none for a keyId that failed in the last minutes."""
+        """One fetch per keyId at a time, and none for a keyId that failed in the last minutes.
+
+        Whatever ends the fetch (an answer, a refusal, a timeout, a failed write) ends it for
+        every request waiting on it; a remote failure or a timeout is remembered, a local one (the
+        database) is not, so the next request tries again.
+        """
         failed_at = self._failed.get(key_id)
-        if failed_at is not None and time.monotonic() - failed_at[0] < FAILURE_SECONDS:
+        if failed_at is not None and time.monotonic() - failed_at[0] < self.failure_seconds:
             raise KeyNotFound(failed_at[1])
-        running = self._in_flight.get(key_id)
-        if running is not None:
-            return await asyncio.shield(running)
-        future: asyncio.Future[Account] = asyncio.get_running_loop().create_future()
-        self._in_flight[key_id] = future
         try:
-            actor = await self._fetch_owner(key_id)
+            return await self._fetches.run(key_id, lambda: self._fetch_remembering(key_id))
+        except TimeoutError:
+            reason = f"fetching the key {key_id} took too long"
+            self._failed.put(key_id, (time.monotonic(), reason))
+            raise KeyNotFound(reason) from None
+
+    async def _fetch_remembering(self, key_id: str) -> Account:
+        try:
+            return await self._fetch_owner(key_id)
         except KeyNotFound as exc:
             self._failed.put(key_id, (time.monotonic(), str(exc)))
-            future.set_exception(exc)
-            future.exception()  # consumed: waiters get it through shield
             raise
-        finally:
-            del self._in_flight[key_id]
-        future.set_result(actor)
-        return actor
 
     async def _fetch_owner(self, key_id: str) -> Account:
         """The actor that owns KEY_ID, which must list the key as its own.

@@ -22,6 +22,7 @@ from ..models import Account, Status, Visibility
 from ..models.ids import snowflake
 from ..models.types import utcnow
 from ..queries.statuses import find_status, is_tombstoned
+from ..singleflight import SingleFlight
 from ..statuses import notify_edit, replace_tags_and_mentions, store_status
 from .actors import ActorNotFound, RemoteActors
 from .documents import id_of, same_origin
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 NOTE_TYPES = frozenset({"Note", "Article", "Question", "Page"})
 MAX_PARENT_DEPTH = 3
 STORE_ATTEMPTS = 3
+FETCH_SECONDS = 180.0
+"""The longest a note fetch may take with what it brings along: its author and its parents."""
 _MAX_CONTENT = 100_000
 
 
@@ -42,15 +45,26 @@ class RemoteNotes:
     def __init__(self, db: Database, actors: RemoteActors) -> None:
         self.db = db
         self.actors = actors
+        # Keyed by depth too: a chain of replies that loops back never waits for its own fetch.
+        self._fetches: SingleFlight[tuple[str, int], Status] = SingleFlight(timeout=FETCH_SECONDS)
 
     async def get(self, uri: str, *, depth: int = 0) -> Status:
-        """The stored status, or the note fetched from its origin and stored."""
+        """The stored status, or the note fetched from its origin and stored.
+
+        A note many ask for at once (a popular post boosted by many) is fetched once for all.
+        """
         async with self.db.read() as session:
             known = await find_status(session, uri)
         if known is not None:
             return known
         if self.actors.is_local(uri):
             raise NoteRejected(f"there is no local status {uri}")
+        try:
+            return await self._fetches.run((uri, depth), lambda: self._fetch(uri, depth))
+        except TimeoutError:
+            raise NoteRejected(f"fetching {uri} took too long") from None
+
+    async def _fetch(self, uri: str, depth: int) -> Status:
         try:
             document = await self.actors.fetch_document(uri)
         except ActorNotFound as exc:

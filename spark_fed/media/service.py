@@ -23,6 +23,7 @@ from ..http.client import FetchError, HttpClient
 from ..models import Account, MediaAttachment
 from ..models.media import FetchState, MediaKind
 from ..models.types import utcnow
+from ..singleflight import SingleFlight
 from .budget import enforce_budget, file_keys, release
 from .processing import MediaRejected, ProcessedImage, process
 from .storage import MediaStore
@@ -34,6 +35,9 @@ PROCESSING_SLOTS = 2
 # Showing a file moves it to the back of the eviction line; at most this often per file (a write).
 SHOWN_EVERY = timedelta(minutes=10)
 UNATTACHED_FOR = timedelta(days=1)
+FETCH_SECONDS = 90.0
+"""The longest a remote file may take, all steps together: the download (at most 30 s),
+processing (which may queue behind others), storing and the budget's evictions."""
 
 
 class MediaNotFound(UsageError):
@@ -62,13 +66,22 @@ class Focus:
 
 
 class MediaService:
-    def __init__(self, db: Database, store: MediaStore, config: MediaConfig, http: HttpClient) -> None:
+    def __init__(
+        self,
+        db: Database,
+        store: MediaStore,
+        config: MediaConfig,
+        http: HttpClient,
+        *,
+        fetch_seconds: float = FETCH_SECONDS,
+    ) -> None:
+        """FETCH_SECONDS is a parameter so that a test need not wait a minute and a half."""
         self.db = db
         self.store = store
         self.config = config
         self.http = http
         self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
-        self._fetching: dict[int, asyncio.Future[MediaAttachment]] = {}
+        self._fetches: SingleFlight[int, MediaAttachment | None] = SingleFlight(timeout=fetch_seconds)
 
     async def process(self, data: bytes) -> ProcessedImage:
         """`processing.process` off the event loop, a few at a time; `MediaRejected` when refused."""
@@ -167,13 +180,16 @@ class MediaService:
         return row
 
     async def fetch_remote(self, media_id: int) -> MediaAttachment | None:
-        """The remote file behind MEDIA_ID, fetched (once, however many ask at a time) and stored."""
-        running = self._fetching.get(media_id)
-        if running is None:
-            running = asyncio.ensure_future(self._fetch_remote(media_id))
-            self._fetching[media_id] = running
-            running.add_done_callback(lambda _: self._fetching.pop(media_id, None))
-        return await asyncio.shield(running)
+        """The remote file behind MEDIA_ID, fetched (once, however many ask at a time) and stored.
+
+        None when it is not to be had: refused, failed (marked so) or too slow (not marked: the
+        next reader tries again). A failed database write reaches every reader as it is.
+        """
+        try:
+            return await self._fetches.run(media_id, lambda: self._fetch_remote(media_id))
+        except TimeoutError:
+            log.info("remote media %s not shown: not fetched within %g s", media_id, self._fetches.timeout)
+            return None
 
     async def _fetch_remote(self, media_id: int) -> MediaAttachment | None:
         async with self.db.read() as session:

@@ -43,6 +43,15 @@ class IntakeOverloaded(Exception):
     """More received activities are waiting for the disk than the bound allows."""
 
 
+class IntakeClosed(IntakeOverloaded):
+    """The writer is stopped (the server is shutting down): the sender should retry later."""
+
+
+def _fail(future: asyncio.Future[bool], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+
+
 class InboxIntake:
     def __init__(
         self,
@@ -72,12 +81,18 @@ class InboxIntake:
         self._task = asyncio.create_task(self._write_forever(), name="inbox-intake")
 
     async def close(self) -> None:
+        """Stop the writer; a request still waiting is answered with IntakeClosed, not left hanging."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        while not self._pending.empty():
+            _row, future = self._pending.get_nowait()
+            _fail(future, IntakeClosed("the server is stopping; retry later"))
 
     async def submit(self, *, dedup_key: str, actor_uri: str, recipient_id: int | None, body: str) -> bool:
         """Store one activity; True if it is new, False if it was received before."""
+        if self._task is None or self._task.done():
+            raise IntakeClosed("the server is not accepting activities now; retry later")
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._last_submit = time.monotonic()
         row = {"dedup_key": dedup_key, "actor_uri": actor_uri, "recipient_id": recipient_id, "body": body}
@@ -96,7 +111,17 @@ class InboxIntake:
             batch = [await self._pending.get()]
             while len(batch) < self.max_batch and not self._pending.empty():
                 batch.append(self._pending.get_nowait())
-            await self._write(batch)
+            try:
+                await self._write(batch)
+            except Exception as exc:
+                # Every request of the batch hears of it, and the writer lives on for the next.
+                log.exception("storing %d received activities failed", len(batch))
+                for _row, future in batch:
+                    _fail(future, exc)
+            except BaseException:
+                for _row, future in batch:
+                    _fail(future, IntakeClosed("the server is stopping; retry later"))
+                raise
 
     async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[bool]]]) -> None:
         self._pending_bytes -= sum(len(row["body"]) for row, _future in batch)

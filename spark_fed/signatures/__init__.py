@@ -11,6 +11,7 @@ request does not carry those libraries (docs/decisions.md, Footprint).
 
 from typing import TYPE_CHECKING, Any
 
+from ._common import REPLAY_WINDOW
 from .cavage import (
     CavageSignature,
     build_signing_string,
@@ -69,6 +70,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "REPLAY_WINDOW",
     "CavageSignature",
     "MalformedContentDigest",
     "MalformedSignature",

@@ -15,6 +15,11 @@ from .errors import SignatureError
 CLOCK_SKEW_MARGIN = 3600
 DEFAULT_LIFETIME = 300
 EXPIRATION_WINDOW_LIMIT = 12 * 3600
+REPLAY_WINDOW = CLOCK_SKEW_MARGIN + EXPIRATION_WINDOW_LIMIT + CLOCK_SKEW_MARGIN
+"""The longest span, in seconds, over which one signature is accepted: its creation may be an hour
+ahead of our clock, it lives at most 12 hours, and it is still taken an hour after it expired. A
+request replayed later than this after it first arrived fails its signature check; one replayed
+sooner must be caught by the inbox's memory of what it received."""
 
 OUTSIDE_WINDOW = "Signed request date outside acceptable time window"
 

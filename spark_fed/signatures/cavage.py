@@ -193,12 +193,26 @@ def _unix_param(name: str, value: str | None) -> float | None:
     return float(value)
 
 
-def _created_time(sig: CavageSignature) -> float | None:
-    if sig.algorithm == "hs2019" and sig.created:
-        return _unix_param("created", sig.created)
-    if sig.date:
-        return parse_http_date(sig.date)
-    return None
+def _signed_times(sig: CavageSignature) -> tuple[float, float | None]:
+    """When the signature was made and when it expires, read only from what it signs.
+
+    A `created=` or `expires=` parameter outside the signed headers is not covered by the
+    signature: anyone replaying the request could freshen it. So `created` counts only when
+    `(created)` is signed (else the signed Date does) and `expires` only when `(expires)` is.
+    Mastodon reads both parameters whether signed or not; Spark does not, and refuses a
+    signature that covers no time at all. (`(created)` and `(expires)` can only be signed
+    under hs2019, which `build_signing_string` has checked.)
+    """
+    if "(created)" in sig.headers:
+        created: float | None = _unix_param("created", sig.created)
+    elif "date" in sig.headers and sig.date:
+        created = parse_http_date(sig.date)
+    else:
+        created = None
+    if created is None:
+        raise SignatureError("Spark requires the Date header or (created) pseudo-header to be signed")
+    expires = _unix_param("expires", sig.expires) if "(expires)" in sig.headers else None
+    return created, expires
 
 
 def _check_strength(sig: CavageSignature) -> None:
@@ -218,12 +232,12 @@ def _check_strength(sig: CavageSignature) -> None:
 def check_policy(sig: CavageSignature, body: bytes | None, now: datetime | float | None = None) -> None:
     """Mastodon's rules for an acceptable signature, checked before any key is fetched.
 
-    In Mastodon's order: algorithm name, time window (`created=` counts for hs2019 only,
-    `expires=` always), which headers must be covered, then the Digest against the body.
+    In Mastodon's order: algorithm name, time window (from the signed Date or `(created)`, and
+    `(expires)` when signed), which headers must be covered, then the Digest against the body.
     """
     if sig.algorithm not in SUPPORTED_ALGORITHMS:
         raise SignatureError("Unsupported signature algorithm (only rsa-sha256 and hs2019 are supported)")
-    check_time_window(_created_time(sig), _unix_param("expires", sig.expires), unix_now(now))
+    check_time_window(*_signed_times(sig), unix_now(now))
     _check_strength(sig)
     if "digest" in sig.headers:
         check_digest(sig.digest, body or b"")
