@@ -30,7 +30,7 @@ from ..usernames import check_username
 from .imports import add_commands as add_import_commands
 from .media import add_commands as add_media_commands
 from .moderation import add_commands as add_moderation_commands
-from .output import iso, print_rows
+from .output import Parser, iso, print_rows
 from .posts import add_commands as add_post_commands
 from .safety import add_commands as add_safety_commands
 from .sessions import add_commands as add_session_commands
@@ -39,7 +39,7 @@ Command = Callable[[Config, argparse.Namespace], Awaitable[int]]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spark-fed", description="Spark, a microblogging server.")
+    parser = Parser(prog="spark-fed", description="Spark, a microblogging server.")
     parser.add_argument(
         "--config", help="configuration file (default: $SPARK_CONFIG, else built-in defaults)"
     )
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     tokens = commands.add_parser("tokens", help="API tokens").add_subparsers(
         dest="tokens_command", required=True
     )
-    token = tokens.add_parser("create", help="create an API token for NAME; prints it")
+    token = tokens.add_parser("create", help="create an API token for NAME; prints it alone on stdout")
     token.add_argument("name")
     token.add_argument(
         "--scopes", default=DEFAULT_SCOPES, help=f"space-separated (default: {DEFAULT_SCOPES})"
@@ -136,9 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from ..app import create_app
-    from ..serving import migrate_in_child, serve, without_docstrings
+    from ..serving import check_port, migrate_in_child, serve, without_docstrings
 
     without_docstrings(args.config)
+    check_port(config)
     migrate_in_child(args.config)
     return serve(config, lambda: create_app(config, migrate=False))
 
@@ -190,7 +191,8 @@ async def cmd_tokens_create(config: Config, args: argparse.Namespace) -> int:
     async with open_context(config) as ctx:
         account = await _local_user(ctx, args.name)
         token = await create_token(ctx.db, account, scopes)
-    print(f"token for {account.username} with scopes {' '.join(scopes)}:")
+    # The token alone on stdout, so that TOKEN=$(spark-fed tokens create NAME) works.
+    print(f"token for {account.username} with scopes {' '.join(scopes)}:", file=sys.stderr)
     print(token)
     return 0
 
