@@ -55,9 +55,9 @@ async def open_context(config: Config, *, migrate: bool = True) -> AsyncIterator
     try:
         await db.check_connection()
         if migrate:
-            from .migrations import upgrade
+            from .migrations import upgrade_if_behind
 
-            await upgrade(db)
+            await upgrade_if_behind(db)
         urls = Urls(config)
         instance_actor = await ensure_instance_actor(db, urls)
         signed = SignedClient(http)
