@@ -149,3 +149,32 @@ def test_a_negative_or_absurd_limit_is_refused(tmp_path: Path, command: list[str
     assert "argument --limit: must be" in done.stderr and value in done.stderr
     assert done.stdout == ""
     assert not (tmp_path / "spark.db").exists()  # refused before the database is opened
+
+
+def _modules_after(code: str) -> set[str]:
+    """The top-level packages a fresh interpreter holds after running CODE."""
+    probe = f"import sys\n{code}\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())
+
+
+def test_users_list_imports_no_http_template_crypto_or_migration_code(tmp_path: Path) -> None:
+    config = _config(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/spark.db", port=8080, domain="localhost:8080")
+    assert _spark(config, "users", "create", "alice").returncode == 0
+    loaded = _modules_after(
+        f"from spark_fed.cli import main\nassert main(['--config', {str(config)!r}, 'users', 'list']) == 0"
+    )
+    assert {"sqlalchemy", "spark_fed"} <= loaded
+    assert not loaded & {"aiohttp", "jinja2", "cryptography", "alembic", "outbox"}
+
+
+def test_help_still_lists_the_commands_of_every_module() -> None:
+    done = subprocess.run([str(SCRIPT), "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    for command in ("users", "post", "timeline", "media", "import", "block", "domains", "sessions"):
+        assert f"    {command}" in done.stdout, command
+
+
+def test_the_server_imports_jinja2_only_for_a_page() -> None:
+    assert "jinja2" not in _modules_after("import spark_fed.app, spark_fed.cli")
