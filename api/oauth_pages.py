@@ -15,9 +15,9 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import aiohttp_jinja2
 from aiohttp import web
 
+from spark_fed.http.templates import render_template
 from spark_fed.models import OAuthApp
 from spark_fed.state import CONTEXT
 
@@ -118,7 +118,7 @@ def check_csrf(request: web.Request, form: Mapping[str, str], auth: Authorizatio
 def _page(request: web.Request, template: str, context: dict[str, object], status: int) -> web.Response:
     config = request.app[CONTEXT].config
     context = {"instance_title": config.instance.title, **context}
-    response = aiohttp_jinja2.render_template(template, request, context, status=status)
+    response = render_template(request, template, context, status=status)
     response.headers.update(PAGE_HEADERS)
     return response
 

@@ -11,8 +11,6 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-import aiohttp_jinja2
-import jinja2
 from aiohttp import web
 
 import actors.routes
@@ -33,6 +31,7 @@ from .config import Config
 from .context import Context, open_context
 from .delivery import DeliverySender
 from .http.middleware import error_middleware, page_headers_middleware
+from .http.templates import TEMPLATES, Templates
 from .models import Delivery, InboxItem
 from .queue import Worker
 from .queue.intake import InboxIntake
@@ -40,7 +39,6 @@ from .state import CONFIG, CONTEXT, DB, HOST_HEALTH, INTAKE, URLS
 from .urls import Urls
 
 AREAS = (actors.routes, webfinger.routes, inbox.routes, outbox.routes, media.routes, api.oauth, api.routes)
-TEMPLATE_PACKAGES = ("spark_fed", "api", "web")
 TIDY_EVERY = 3600.0
 
 
@@ -111,13 +109,7 @@ def create_app(config: Config, *, migrate: bool = True) -> web.Application:
     )
     app[CONFIG] = config
     app[URLS] = Urls(config)
-    aiohttp_jinja2.setup(
-        app,
-        loader=jinja2.ChoiceLoader([jinja2.PackageLoader(pkg) for pkg in TEMPLATE_PACKAGES]),
-        autoescape=True,
-        # Templates ship with the code: checking their files on every render costs ~0.2 ms a page.
-        auto_reload=False,
-    )
+    app[TEMPLATES] = Templates()  # Jinja2 is imported on the first page, not at start-up
     app.cleanup_ctx.append(functools.partial(_services, migrate=migrate))
     for area in AREAS:
         app.router.add_routes(area.routes)

@@ -27,6 +27,24 @@ class ServerConfig:
     # Run the delivery and inbox workers inside `serve`; false when `spark-fed worker`
     # processes do that work, so that the server's core only answers requests.
     run_workers: bool = True
+    # "common": one line per request on standard output in the Common Log Format, which log
+    # analysers read; "off" (the default) keeps a small server's disk and journal quiet.
+    access_log: str = "off"
+
+    def domain_port_mismatch(self) -> str | None:
+        """A warning when the domain names a port the server does not listen on, else None.
+
+        Changing `port` alone is the natural first try to serve elsewhere, but every id and link
+        is built from `domain`, so peers and browsers would be sent to the old port. A domain
+        without a port (behind a proxy) names none, and is never warned about.
+        """
+        _host, colon, port = self.domain.rpartition(":")
+        if not colon or not port.isdigit() or int(port) == self.port:
+            return None
+        return (
+            f"server.port is {self.port} but server.domain is {self.domain}: ids and links still name"
+            f' port {port}; set server.domain too (for example "localhost:{self.port}")'
+        )
 
 
 @dataclass(frozen=True)
@@ -102,6 +120,7 @@ MAX_RULE_CHARS = 1000
 
 _CHOICES = {
     ("server", "scheme"): ("http", "https"),
+    ("server", "access_log"): ("off", "common"),
     ("instance", "registrations"): ("closed", "open", "approval"),
 }
 

@@ -66,3 +66,11 @@ class ConfigError(Exception):
 
 class UsageError(Exception):
     """A command was given bad input (exit status 2)."""
+
+
+class ActorNotFound(Exception):
+    """No usable actor behind a handle or URL; the message says why in one line.
+
+    Here rather than with the code that fetches actors so that the command line can catch it
+    without importing that code (and the HTTP client under it) for commands that never fetch.
+    """

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from spark_fed.cli import main
-from spark_fed.config import Config, load_config
+from spark_fed.config import Config, ServerConfig, load_config
 from spark_fed.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +62,8 @@ def test_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
             "federation.allow_private_addresses must be true or false",
         ),
         ('[server]\nscheme = "ftp"\n', "server.scheme must be one of http, https"),
+        ('[server]\naccess_log = "combined"\n', "server.access_log must be one of off, common"),
+        ("[server]\naccess_log = true\n", "server.access_log must be a string, not bool"),
         ("[server]\nport = 70000\n", "server.port must be between 1 and 65535"),
         ('[database]\nurl = "mysql://x"\n', "database.url must start with"),
         (
@@ -114,3 +116,20 @@ def test_serve_with_bad_config_exits_2_without_traceback(tmp_path: Path) -> None
     assert done.returncode == 2
     assert done.stderr == "spark-fed: server.port must be an integer, not str\n"
     assert "Traceback" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("domain", "port", "warned"),
+    [
+        ("localhost:8080", 8081, True),  # the port changed, the domain forgotten
+        ("localhost:8081", 8081, False),
+        ("spark.example", 8081, False),  # behind a proxy: the domain names no port
+        ("[::1]:8080", 8080, False),
+        ("[::1]:8080", 9000, True),
+    ],
+)
+def test_a_port_the_domain_does_not_name_is_warned_about(domain: str, port: int, warned: bool) -> None:
+    warning = ServerConfig(domain=domain, port=port).domain_port_mismatch()
+    assert (warning is not None) == warned
+    if warning:
+        assert f"server.port is {port} but server.domain is {domain}" in warning

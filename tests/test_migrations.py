@@ -1,5 +1,9 @@
 """The migrations build exactly the schema the models describe, on the configured database."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -7,7 +11,7 @@ from sqlmodel import SQLModel
 
 import spark_fed.models  # noqa: F401  (registers every table)
 from spark_fed.db import Database
-from spark_fed.migrations import upgrade
+from spark_fed.migrations import file_heads, head_revision, stored_revisions, upgrade, upgrade_if_behind
 
 
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")
@@ -24,3 +28,32 @@ async def test_migrated_schema_matches_the_models(database_url) -> None:
         assert diff == []
     finally:
         await db.dispose()
+
+
+def test_the_version_files_name_the_head_alembic_finds() -> None:
+    """The quick reader of the version files and alembic agree (on every new migration too)."""
+    assert file_heads() == {head_revision()}
+
+
+async def test_a_database_at_head_is_not_migrated_again_and_alembic_stays_unloaded(
+    database_url, tmp_path: Path
+) -> None:
+    url = await database_url()
+    db = Database(url)
+    try:
+        assert await stored_revisions(db) == set()  # no version table yet
+        await upgrade_if_behind(db)
+        assert await stored_revisions(db) == {head_revision()}
+    finally:
+        await db.dispose()
+    config = tmp_path / "spark.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n')
+    # A command in a process of its own: at head, it must not even import alembic.
+    probe = (
+        "import sys; from spark_fed.cli import main; "
+        f"status = main(['--config', {str(config)!r}, 'users', 'list']); "
+        "print(status, 'alembic' in sys.modules, 'mako' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "0 False False"

@@ -11,12 +11,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from spark_fed.http.templates import render_template
 from spark_fed.media.records import IMAGE_TYPES, profile_images
 from spark_fed.media.service import MAX_ATTACHMENTS, MAX_DESCRIPTION
 from spark_fed.models import Account, Marker, Notification, User
@@ -70,7 +70,7 @@ async def page(
         "max_description": MAX_DESCRIPTION,
         **context,
     }
-    response = aiohttp_jinja2.render_template(template, request, values, status=status)
+    response = render_template(request, template, values, status=status)
     response.headers["Cache-Control"] = "no-store" if viewer else "no-cache"
     return response
 

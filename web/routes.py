@@ -1,9 +1,9 @@
 """The web interface's routes and its template filters."""
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from spark_fed.content import sanitize_html
+from spark_fed.http.templates import TEMPLATES
 
 from .filters import ago, host, since
 from .pages import (
@@ -41,7 +41,7 @@ def setup(app: web.Application) -> None:
     for module in PAGES:
         app.router.add_routes(module.routes)
     imports.setup(app)  # the background imports the app holds, cancelled at shutdown
-    filters = aiohttp_jinja2.get_env(app).filters
+    filters = app[TEMPLATES].filters
     filters["ago"] = ago
     filters["host"] = host
     filters["since"] = since

@@ -13,33 +13,30 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import outbox.actions as actions
-
 from .. import __version__
 from ..accounts import create_local_user, set_password_hash
 from ..config import Config, load_config
-from ..context import Context, open_context
-from ..errors import ConfigError, UsageError
-from ..federation.actors import ActorNotFound
+from ..context import Context, open_context, open_database
+from ..errors import ActorNotFound, ConfigError, UsageError
 from ..models import Account, FollowState, User
 from ..passwords import WeakPassword, hash_password
 from ..queries.accounts import find_local_user, list_local_users, users_of
 from ..queries.follows import FOLLOWERS, FOLLOWING, Direction, list_follows
 from ..tokens import DEFAULT_SCOPES, create_token, parse_scopes, revoke_token
 from ..usernames import check_username
-from .imports import add_commands as add_import_commands
-from .media import add_commands as add_media_commands
-from .moderation import add_commands as add_moderation_commands
-from .output import iso, print_rows
-from .posts import add_commands as add_post_commands
-from .safety import add_commands as add_safety_commands
-from .sessions import add_commands as add_session_commands
+from .output import Parser, iso, print_rows
 
 Command = Callable[[Config, argparse.Namespace], Awaitable[int]]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spark-fed", description="Spark, a microblogging server.")
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ARGV: this module's own commands alone when they include ARGV's command.
+
+    The other command modules import the services they call (posting, moderation, media: the
+    HTTP client and the federation code under them), which costs a command such as `users list`
+    more than its work; they are added when ARGV names none of these commands, or asks for help.
+    """
+    parser = Parser(prog="spark-fed", description="Spark, a microblogging server.")
     parser.add_argument(
         "--config", help="configuration file (default: $SPARK_CONFIG, else built-in defaults)"
     )
@@ -70,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     tokens = commands.add_parser("tokens", help="API tokens").add_subparsers(
         dest="tokens_command", required=True
     )
-    token = tokens.add_parser("create", help="create an API token for NAME; prints it")
+    token = tokens.add_parser("create", help="create an API token for NAME; prints it alone on stdout")
     token.add_argument("name")
     token.add_argument(
         "--scopes", default=DEFAULT_SCOPES, help=f"space-separated (default: {DEFAULT_SCOPES})"
@@ -97,12 +94,6 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("name")
         command.add_argument("--json", action="store_true")
         command.set_defaults(run=runner)
-    add_post_commands(commands, _local_user)
-    add_session_commands(commands, users, _local_user)
-    add_media_commands(commands)
-    add_import_commands(commands, _local_user)
-    add_safety_commands(commands, _local_user)
-    add_moderation_commands(commands, users)
     requests = commands.add_parser("follow-requests", help="pending requests to a locked account")
     actions = requests.add_subparsers(dest="requests_command", required=True)
     listing = actions.add_parser("list", help="list pending requests to NAME")
@@ -114,11 +105,50 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("name")
         command.add_argument("handle")
         command.set_defaults(run=runner)
+    if argv is not None and _named_here(argv, commands.choices, users.choices):
+        return parser
+
+    from .imports import add_commands as add_import_commands
+    from .media import add_commands as add_media_commands
+    from .moderation import add_commands as add_moderation_commands
+    from .posts import add_commands as add_post_commands
+    from .safety import add_commands as add_safety_commands
+    from .sessions import add_commands as add_session_commands
+
+    add_post_commands(commands, _local_user)
+    add_session_commands(commands, users, _local_user)
+    add_media_commands(commands)
+    add_import_commands(commands, _local_user)
+    add_safety_commands(commands, _local_user)
+    add_moderation_commands(commands, users)
     return parser
 
 
+def _named_here(argv: Sequence[str], commands: dict[str, Any], users: dict[str, Any]) -> bool:
+    """Whether ARGV's command (and, for `users`, its subcommand) is one this module defines.
+
+    `users` is the one group the other modules add to (`users approve`, `users set-role`).
+    Help (-h anywhere) takes the full parser, so that it lists every command.
+    """
+    words: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("-h", "--help"):
+            return False
+        elif arg == "--config":
+            skip = True
+        elif not arg.startswith("-"):
+            words.append(arg)
+    if not words or words[0] not in commands:
+        return False
+    return words[0] != "users" or (len(words) > 1 and words[1] in users)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     # A command's output is for people and scripts; only the server logs its routine.
     level = logging.INFO if args.run is cmd_serve else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -139,9 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from ..app import create_app
-    from ..serving import migrate_in_child, serve, without_docstrings
+    from ..serving import check_port, migrate_in_child, serve, without_docstrings
 
     without_docstrings(args.config)
+    check_port(config)
     migrate_in_child(args.config)
     return serve(config, lambda: create_app(config, migrate=False))
 
@@ -193,7 +224,8 @@ async def cmd_tokens_create(config: Config, args: argparse.Namespace) -> int:
     async with open_context(config) as ctx:
         account = await _local_user(ctx, args.name)
         token = await create_token(ctx.db, account, scopes)
-    print(f"token for {account.username} with scopes {' '.join(scopes)}:")
+    # The token alone on stdout, so that TOKEN=$(spark-fed tokens create NAME) works.
+    print(f"token for {account.username} with scopes {' '.join(scopes)}:", file=sys.stderr)
     print(token)
     return 0
 
@@ -210,7 +242,7 @@ async def cmd_tokens_revoke(config: Config, _args: argparse.Namespace) -> int:
 
 
 async def cmd_users_list(config: Config, args: argparse.Namespace) -> int:
-    async with open_context(config) as ctx, ctx.db.read() as session:
+    async with open_database(config) as db, db.read() as session:
         accounts = await list_local_users(session)
         users = await users_of(session, [a.id for a in accounts])
     rows = [_user_row(account, users.get(account.id), config) for account in accounts]
@@ -241,6 +273,8 @@ async def _local_user(ctx: Context, name: str) -> Account:
 
 
 async def cmd_follow(config: Config, args: argparse.Namespace) -> int:
+    import outbox.actions as actions
+
     async with open_context(config) as ctx:
         result = await actions.follow(ctx, await _local_user(ctx, args.name), args.handle)
     print(f"{result.follow.state}: {args.name} follows {_handle(result.target, config)}")
@@ -249,6 +283,8 @@ async def cmd_follow(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_unfollow(config: Config, args: argparse.Namespace) -> int:
+    import outbox.actions as actions
+
     async with open_context(config) as ctx:
         result = await actions.unfollow(ctx, await _local_user(ctx, args.name), args.handle)
     print(f"{args.name} no longer follows {_handle(result.target, config)}")
@@ -296,6 +332,8 @@ async def cmd_requests_reject(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _answer_request(config: Config, args: argparse.Namespace, *, accept: bool) -> int:
+    import outbox.actions as actions
+
     async with open_context(config) as ctx:
         account = await _local_user(ctx, args.name)
         result = await actions.answer_follow_request(ctx, account, args.handle, accept=accept)

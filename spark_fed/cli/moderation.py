@@ -25,7 +25,7 @@ from ..errors import UsageError
 from ..models import Account, DomainBlock, Report
 from ..queries.accounts import find_by_uri, find_local_user, find_remote_by_handle
 from ..queries.moderation import list_domain_blocks, list_reports, report_details
-from .output import iso, print_rows
+from .output import iso, limit, print_rows
 
 MAX_IMPORT_BYTES = 16 * 1024 * 1024
 
@@ -43,7 +43,7 @@ def add_commands(commands: Any, users: Any) -> None:
     listing = reports.add_parser("list", help="open reports, newest first")
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--all", action="store_true", help="resolved ones too")
-    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--limit", type=limit(200), default=100)
     listing.set_defaults(run=cmd_reports_list)
     show = reports.add_parser("show", help="one report with the reported posts")
     show.add_argument("id", type=int)
@@ -135,8 +135,6 @@ def _report_row(report: Report, accounts: dict[int, Account], config: Config) ->
 
 
 async def cmd_reports_list(config: Config, args: argparse.Namespace) -> int:
-    if not 1 <= args.limit <= 200:
-        raise UsageError("--limit must be between 1 and 200")
     async with open_context(config) as ctx, ctx.db.read() as session:
         reports = await list_reports(session, resolved=None if args.all else False, limit=args.limit)
         ids = {i for r in reports for i in (r.account_id, r.target_account_id)}

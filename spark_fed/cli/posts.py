@@ -14,9 +14,12 @@ from ..media.service import attachments_of
 from ..models import Account, MediaAttachment, Status, Visibility
 from ..queries.timelines import TimelineItem, TimelineKind, notifications, timeline
 from .media import pair_images, upload_images
-from .output import iso
+from .output import iso, limit
 
 PAGE = 200
+MAX_TIMELINE = 100_000
+"""The longest `timeline --limit`: read in pages of PAGE, so memory, not the database, bounds it."""
+MAX_NOTIFICATIONS = 1000
 
 
 def add_commands(commands: Any, local_user: Any) -> None:
@@ -56,12 +59,12 @@ def add_commands(commands: Any, local_user: Any) -> None:
     reading = commands.add_parser("timeline", help="NAME's timeline, newest first")
     reading.add_argument("name")
     reading.add_argument("--kind", choices=[k.value for k in TimelineKind], default=TimelineKind.HOME.value)
-    reading.add_argument("--limit", type=int, default=20)
+    reading.add_argument("--limit", type=limit(MAX_TIMELINE), default=20)
     reading.add_argument("--json", action="store_true")
     reading.set_defaults(run=with_user(local_user, _timeline))
     notes = commands.add_parser("notifications", help="NAME's notifications, newest first")
     notes.add_argument("name")
-    notes.add_argument("--limit", type=int, default=40)
+    notes.add_argument("--limit", type=limit(MAX_NOTIFICATIONS), default=40)
     notes.add_argument("--json", action="store_true")
     notes.set_defaults(run=with_user(local_user, _notifications))
 
@@ -118,8 +121,8 @@ async def _print_status(ctx: Context, account: Account, status: Status, as_json:
 
 
 async def _timeline(ctx: Context, account: Account, args: argparse.Namespace) -> int:
-    """Pages internally, so any --limit works (up to 100,000, docs/decisions.md)."""
-    limit = max(0, min(args.limit, 100_000))
+    """Pages internally, so any --limit up to MAX_TIMELINE works."""
+    limit = args.limit
     items: list[TimelineItem] = []
     max_id = None
     async with ctx.db.read() as session:
@@ -186,7 +189,7 @@ def _timeline_row(ctx: Context, item: TimelineItem, media: list[MediaAttachment]
 
 async def _notifications(ctx: Context, account: Account, args: argparse.Namespace) -> int:
     async with ctx.db.read() as session:
-        items = await notifications(session, account, limit=max(0, min(args.limit, 1000)))
+        items = await notifications(session, account, limit=args.limit)
     rows = [
         {
             "type": item.notification.type,

@@ -14,7 +14,7 @@ from ..activitystreams import ACTOR_TYPES, as_list
 from ..config import Config
 from ..content import sanitize_html
 from ..db import Database
-from ..errors import UsageError
+from ..errors import ActorNotFound, UsageError
 from ..http.client import FetchError
 from ..media.records import record_profile_image
 from ..models import Account
@@ -41,10 +41,6 @@ _REMOTE_USERNAME = re.compile(r"\A[a-z0-9_]+([.-]+[a-z0-9_]+)*\Z", re.IGNORECASE
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
 _MAX_TEXT = 20_000
 _MAX_URL = 2048
-
-
-class ActorNotFound(Exception):
-    """No usable actor behind a handle or URL; the message says why in one line."""
 
 
 class BadHandle(UsageError):

@@ -3,13 +3,13 @@
 import logging
 from collections.abc import Awaitable, Callable
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from ..errors import SparkError
 from ..state import CONFIG
 from .negotiation import wants_html
 from .responses import error_response
+from .templates import render_template
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _error(request: web.Request, message: str, status: int) -> web.Response:
         "message": message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."),
         "instance_title": request.app[CONFIG].instance.title,
     }
-    return aiohttp_jinja2.render_template("error.html", request, context, status=status)
+    return render_template(request, "error.html", context, status=status)
 
 
 # No inline script, no framing, nothing loaded from another origin: every image, remote avatars
