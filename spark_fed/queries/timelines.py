@@ -4,7 +4,9 @@ Every read pages by status id (a snowflake, so by time) with a cursor,
 never OFFSET, so a page deep in a timeline costs what the first does.
 Blocks (either way), the reader's mutes and domain blocks, suspended accounts and, in the public
 timelines, silenced ones are applied here, as SQL conditions of the page's own query
-(`queries/safety.py`), so a block that arrives after a post still hides it.
+(`queries/safety.py`), so a block that arrives after a post still hides it. Who may read a post
+by its visibility is decided the same way (`queries/visibility.py`): home feed rows and
+notifications are indexes, never a permission.
 """
 
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..models import Account, FeedEntry, Mention, Notification, Status, StatusTag, Tag, Visibility
 from .safety import blocked_between, held_back, hidden
 from .statuses import follows
+from .visibility import visible_to
 
 
 class TimelineKind(StrEnum):
@@ -68,6 +71,8 @@ async def timeline(
     public = kind in (TimelineKind.LOCAL, TimelineKind.FEDERATED)
     viewer_id = reader.id if reader is not None else None
     query = _without_hidden(query, viewer_id, public=public, notifications=kind == TimelineKind.MENTIONS)
+    if kind == TimelineKind.HOME:
+        query = query.where(visible_to(viewer_id))
     if max_id is not None:
         query = query.where(key < max_id)
     rows = list((await session.exec(query.order_by(key.desc()).limit(limit))).all())
@@ -137,6 +142,7 @@ async def notifications(
             Notification.account_id == account.id,
             ~hidden(account.id, col(Notification.from_account_id), notifications=True),
             ~held_back(account.id, col(Notification.from_account_id)),
+            or_(col(Notification.status_id).is_(None), visible_to(account.id)),
         )
     )
     if max_id is not None:
