@@ -32,10 +32,13 @@ class Status(SQLModel, table=True):
     __table_args__ = (
         Index("ix_statuses_account", "account_id", "id"),
         Index("ix_statuses_public", "visibility", "local", "id"),
+        # The federated timeline: public statuses, local or not, in id order.
+        Index("ix_statuses_visibility", "visibility", "id"),
         Index("ix_statuses_reply", "in_reply_to_id"),
         Index("ix_statuses_reply_uri", "in_reply_to_uri"),
         # With the booster: "has the viewer boosted these?" is then one probe per note.
         Index("ix_statuses_reblog", "reblog_of_id", "account_id"),
+        Index("ix_statuses_reply_account", "in_reply_to_account_id"),
     )
 
     id: int = Field(
@@ -86,6 +89,8 @@ class Tag(SQLModel, table=True):
 
 class StatusTag(SQLModel, table=True):
     __tablename__ = "status_tags"
+    # A tag's timeline in id order, and the rows a deleted tag takes with it.
+    __table_args__ = (Index("ix_status_tags_tag", "tag_id", "status_id"),)
 
     status_id: int = Field(
         sa_column=Column(BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True)
@@ -97,7 +102,10 @@ class StatusTag(SQLModel, table=True):
 
 class Favourite(SQLModel, table=True):
     __tablename__ = "favourites"
-    __table_args__ = (Index("uq_favourites_pair", "account_id", "status_id", unique=True),)
+    __table_args__ = (
+        Index("uq_favourites_pair", "account_id", "status_id", unique=True),
+        Index("ix_favourites_status", "status_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(sa_column=_account_fk())
@@ -111,6 +119,8 @@ class FeedEntry(SQLModel, table=True):
     so that reading a page is one range scan however many accounts the user follows."""
 
     __tablename__ = "feed_entries"
+    # Deleting a status finds its feed rows here rather than reading every feed.
+    __table_args__ = (Index("ix_feed_entries_status", "status_id"),)
 
     account_id: int = Field(
         sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
@@ -140,7 +150,11 @@ class NotificationType(StrEnum):
 
 class Notification(SQLModel, table=True):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_account", "account_id", "id"),)
+    __table_args__ = (
+        Index("ix_notifications_account", "account_id", "id"),
+        Index("ix_notifications_status", "status_id"),
+        Index("ix_notifications_from", "from_account_id"),
+    )
 
     id: int = Field(
         default_factory=snowflake, sa_column=Column(BigInteger, primary_key=True, autoincrement=False)

@@ -1,0 +1,49 @@
+"""Indexes for every timeline's page and every foreign key a delete goes through.
+
+The federated timeline and a tag's timeline read one index in id order (`ix_statuses_visibility`,
+`ix_status_tags_tag`); every foreign key now leads an index, so deleting an account or a status
+(cascades, SET NULL, and the check that nothing still points at the row) probes each child table
+instead of scanning it.
+
+Revision ID: timelines_indexes
+Revises: 0013
+Create Date: 2027-01-02
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "timelines_indexes"
+down_revision: str | None = "0013"
+branch_labels: Sequence[str] | None = None
+depends_on: Sequence[str] | None = None
+
+INDEXES = (
+    ("ix_statuses_visibility", "statuses", ["visibility", "id"]),
+    ("ix_statuses_reply_account", "statuses", ["in_reply_to_account_id"]),
+    ("ix_status_tags_tag", "status_tags", ["tag_id", "status_id"]),
+    ("ix_favourites_status", "favourites", ["status_id", "id"]),
+    ("ix_feed_entries_status", "feed_entries", ["status_id"]),
+    ("ix_notifications_status", "notifications", ["status_id"]),
+    ("ix_notifications_from", "notifications", ["from_account_id"]),
+    ("ix_access_tokens_account", "access_tokens", ["account_id"]),
+    ("ix_access_tokens_app", "access_tokens", ["app_id"]),
+    ("ix_inbox_items_recipient", "inbox_items", ["recipient_id"]),
+    ("ix_deliveries_sender", "deliveries", ["sender_id"]),
+    ("ix_mutes_target", "mutes", ["target_account_id"]),
+    ("ix_reports_account", "reports", ["account_id"]),
+    ("ix_reports_resolved_by", "reports", ["resolved_by_id"]),
+    ("ix_moderation_actions_report", "moderation_actions", ["report_id"]),
+    ("ix_moderation_actions_moderator", "moderation_actions", ["moderator_id"]),
+)
+
+
+def upgrade() -> None:
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns)
+
+
+def downgrade() -> None:
+    for name, table, _columns in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
