@@ -12,6 +12,7 @@ Create Date: 2027-01-02
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "timelines_indexes"
@@ -21,11 +22,9 @@ depends_on: Sequence[str] | None = None
 
 INDEXES = (
     ("ix_statuses_visibility", "statuses", ["visibility", "id"]),
-    ("ix_statuses_reply_account", "statuses", ["in_reply_to_account_id"]),
     ("ix_status_tags_tag", "status_tags", ["tag_id", "status_id"]),
     ("ix_favourites_status", "favourites", ["status_id", "id"]),
     ("ix_feed_entries_status", "feed_entries", ["status_id"]),
-    ("ix_notifications_status", "notifications", ["status_id"]),
     ("ix_notifications_from", "notifications", ["from_account_id"]),
     ("ix_access_tokens_account", "access_tokens", ["account_id"]),
     ("ix_access_tokens_app", "access_tokens", ["app_id"]),
@@ -38,12 +37,39 @@ INDEXES = (
     ("ix_moderation_actions_moderator", "moderation_actions", ["moderator_id"]),
 )
 
+PARTIAL = (
+    ("ix_statuses_reply_account", "statuses", ["in_reply_to_account_id"]),
+    ("ix_notifications_status", "notifications", ["status_id"]),
+)
+"""New indexes of the rows whose (first) column is not NULL."""
+NOW_PARTIAL = (
+    ("ix_statuses_reply", "statuses", ["in_reply_to_id"]),
+    ("ix_statuses_reply_uri", "statuses", ["in_reply_to_uri"]),
+    ("ix_statuses_reblog", "statuses", ["reblog_of_id", "account_id"]),
+)
+"""Full indexes until now, remade partial: SQLite's statistics count each NULL as a distinct
+value, so the planner took `reblog_of_id IS NULL` for a one-row lookup and sorted the public
+timelines by it instead of reading them in id order."""
+
+
+def _create_partial(name: str, table: str, columns: list[str]) -> None:
+    where = sa.text(f"{columns[0]} IS NOT NULL")
+    op.create_index(name, table, columns, sqlite_where=where, postgresql_where=where)
+
 
 def upgrade() -> None:
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)
+    for name, table, columns in PARTIAL:
+        _create_partial(name, table, columns)
+    for name, table, columns in NOW_PARTIAL:
+        op.drop_index(name, table_name=table)
+        _create_partial(name, table, columns)
 
 
 def downgrade() -> None:
-    for name, table, _columns in reversed(INDEXES):
+    for name, table, columns in NOW_PARTIAL:
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, columns)
+    for name, table, _columns in (*reversed(PARTIAL), *reversed(INDEXES)):
         op.drop_index(name, table_name=table)
