@@ -1,6 +1,6 @@
-"""Home-timeline reads: p50/p95 latency of one page with 100,000 notes stored, on SQLite.
+"""Timeline reads: p50/p95 latency of one page of every kind with 100,000 notes stored, on SQLite.
 
-    python -m benchmarks.timeline [--notes 100000] [--reads 500] [--limit 20]
+    python -m benchmarks.timeline [--notes 100000] [--reads 500] [--limit 20] [--kinds home,tag]
 
 What it does, and why each part is there:
 
@@ -23,6 +23,8 @@ What it does, and why each part is there:
   says what SQLite does for the page query.
 * Then the same cursors as `GET /api/v1/timelines/home` on a running `spark-fed serve` (a bearer
   token from `spark-fed tokens create`), one request at a time: what a client app waits for.
+* Every kind (home, local, federated, tag, account, mentions) through its query function, each
+  beside the same page by a trivial indexed query and with its query plan (`timeline_kinds.py`).
 * `spark-fed timeline NAME --json` runs once at the end as a sanity check of the command's path.
 
 Only 127.0.0.1 is contacted. Every loop is bounded by --reads and every series by --budget seconds.
@@ -51,7 +53,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ._spark import SparkError, SparkServer, default_executable, run_benchmark, sqlite_time
 from .inbox import PySpy, percentile
-from .timeline_kinds import measure_kinds, report
+from .timeline_kinds import api_kinds, api_report, measure_kinds, report
 
 TARGET_P95_MS = 20.0
 """The issue's target on this project's 2-core machine: a home-timeline page, p95, on SQLite."""
@@ -587,10 +589,26 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
             if args.py_spy:
                 profiler = await asyncio.to_thread(PySpy, spark.pid, Path(args.py_spy).resolve())
             api, cpu = await http_reads(spark, token, series, args.limit, args.budget)
+            kind_api, home_bytes = await api_kinds(
+                spark,
+                token,
+                kinds,
+                seeded.profile_id,
+                TAG,
+                reads=args.reads,
+                limit=args.limit,
+                budget=args.budget,
+                seed=SEED + 4,
+            )
         finally:
             if profiler is not None:
                 await asyncio.to_thread(profiler.stop)
             status = spark.stop()
+        from .pages import floor_series  # benchmarks.pages imports this module
+
+        floor = (
+            await floor_series(home_bytes, workdir, [None] * args.reads, args.budget) if home_bytes else []
+        )
         print()
         print(
             f"HTTP API       GET /api/v1/timelines/home?limit={args.limit} on spark-fed serve "
@@ -605,6 +623,11 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
             if problems:
                 print(f"               e.g. {problems[0]}")
                 failures.append(f"HTTP API {name}: {len(problems)} pages differ from the feed")
+        print()
+        print("every timeline's API route, the same way, beside aiohttp answering the home page's bytes")
+        lines, api_failures = api_report(kind_api, floor)
+        print("\n".join("  " + line for line in lines))
+        failures += api_failures
         if status != 0:
             failures.append(f"serve exited {status} after SIGTERM")
 

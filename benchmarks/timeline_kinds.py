@@ -10,6 +10,7 @@ shows whether it is a range scan on an index (no `SCAN` of a table, no `TEMP B-T
 """
 
 import contextlib
+import json
 import random
 import sqlite3
 import time
@@ -250,4 +251,107 @@ def report(results: list[KindResult], target: float) -> tuple[list[str], list[st
         if r.kind not in seen:
             seen.add(r.kind)
             lines.append(f"  {r.kind:<10} {r.plan}")
+    return lines, failures
+
+
+API_ROUTES = {
+    "home": ("/api/v1/timelines/home", {}),
+    "local": ("/api/v1/timelines/public", {"local": "true"}),
+    "federated": ("/api/v1/timelines/public", {}),
+    "tag": ("/api/v1/timelines/tag/{tag}", {}),
+    "account": ("/api/v1/accounts/{profile}/statuses", {}),
+}
+"""The client API's route of each kind. Mentions have none of their own (apps read them as
+notifications, which the seeding does not write)."""
+
+
+@dataclass
+class ApiResult:
+    kind: str
+    series: str
+    seconds: list[float]
+    cpu: float
+    wrong: int
+
+
+async def api_kinds(
+    spark: Any,
+    token: str,
+    truths: dict[str, list[int]],
+    profile_id: int,
+    tag: str,
+    *,
+    reads: int,
+    limit: int,
+    budget: float,
+    seed: int,
+) -> tuple[list[ApiResult], bytes]:
+    """Every kind with an API route, first and deep pages over one keep-alive connection, with
+    the server's CPU per request; also the bytes of the home timeline's first page."""
+    import aiohttp
+
+    rng = random.Random(seed)
+    headers = {"Authorization": f"Bearer {token}"}
+    connector = aiohttp.TCPConnector(limit=1)
+    timeout = aiohttp.ClientTimeout(total=30)
+    results, home_page = [], b""
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers) as session:
+        for kind, truth in truths.items():
+            if kind not in API_ROUTES:
+                continue
+            path, query = API_ROUTES[kind]
+            url = spark.base_url + path.format(tag=tag, profile=profile_id)
+            position = {status_id: i for i, status_id in enumerate(truth)}
+            pool = truth[: max(1, len(truth) - limit)]
+
+            async def get(cursor: int | None, url: str = url, query: dict[str, str] = query) -> bytes:
+                params = query | {"limit": str(limit)} | ({"max_id": str(cursor)} if cursor else {})
+                async with session.get(url, params=params) as response:
+                    body = await response.read()
+                    if response.status != 200:
+                        raise RuntimeError(f"GET {url} answered {response.status}: {body[:200]!r}")
+                    return body
+
+            for series, cursors in (
+                ("first page", [None] * reads),
+                ("deep pages", [rng.choice(pool) for _ in range(reads)]),
+            ):
+                for _ in range(3):  # warm: the server's statement caches
+                    await get(cursors[0])
+                seconds, wrong = [], 0
+                cpu_0 = spark.cpu_seconds()
+                deadline = time.perf_counter() + budget
+                for cursor in cursors:
+                    started = time.perf_counter()
+                    body = await get(cursor)
+                    seconds.append(time.perf_counter() - started)
+                    page = [int(entity["id"]) for entity in json.loads(body)]
+                    if kind == "home" and cursor is None:
+                        home_page = body
+                    wrong += page != expected_page(position, truth, cursor, limit)
+                    if time.perf_counter() > deadline:
+                        break
+                cpu = (spark.cpu_seconds() - cpu_0) / len(seconds)
+                results.append(ApiResult(kind, series, seconds, cpu, wrong))
+    return results, home_page
+
+
+def api_report(results: list[ApiResult], floor: list[float]) -> tuple[list[str], list[str]]:
+    """Printable lines beside the HTTP ceiling, and the failures (a wrong page)."""
+    floor_ms = [s * 1000 for s in floor]
+    lines = [f"{'timeline':<10} {'series':<11} {'API p50':>10} {'p95':>9} {'server CPU':>11}"]
+    failures = []
+    for r in results:
+        ms = [s * 1000 for s in r.seconds]
+        lines.append(
+            f"{r.kind:<10} {r.series:<11} {percentile(ms, 0.5):7.2f} ms {percentile(ms, 0.95):6.2f} ms "
+            f"{r.cpu * 1000:8.2f} ms  n={len(ms)}"
+        )
+        if r.wrong:
+            failures.append(f"API {r.kind} {r.series}: {r.wrong} pages differ from the seeded timeline")
+    if floor_ms:
+        lines.append(
+            f"{'ceiling':<10} {'aiohttp':<11} {percentile(floor_ms, 0.5):7.2f} ms "
+            f"{percentile(floor_ms, 0.95):6.2f} ms   a bare handler answering the home page's bytes"
+        )
     return lines, failures
