@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from outbox import actions, moderation, posts
+from spark_fed import feeds
 from spark_fed.models import Account, FeedEntry, Follow, FollowState, Status
 from spark_fed.passwords import hash_password
 from spark_fed.tokens import create_token, parse_scopes
@@ -219,3 +220,19 @@ async def test_a_feed_row_is_never_a_permission(spark: Spark, aiohttp_client) ->
     await bob.sees_nothing_of(private, "a private reply")
     context = await (await bob.api.get(f"/api/v1/statuses/{root.id}/context")).json()
     assert context["descendants"] == []
+
+
+async def test_a_long_feed_is_pruned_in_chunks(spark: Spark, aiohttp_client, monkeypatch) -> None:
+    """Past the first chunk (in the unfollow's own transaction) the rest goes in short
+    transactions of its own, until none is left."""
+    monkeypatch.setattr(feeds, "PRUNE_CHUNK", 2)
+    bob, alice = await _alice_and_bob(spark, aiohttp_client)
+    for n in range(5):
+        await posts.post(spark.ctx, alice, f"private {n}", visibility="followers")
+    public = await posts.post(spark.ctx, alice, "public")
+    assert await bob.feed_rows(alice) == 6
+
+    await actions.unfollow(spark.ctx, bob.account, f"alice@{spark.domain}")
+
+    assert await bob.feed_rows(alice) == 1
+    assert await bob.home() == {public.id}
