@@ -172,6 +172,17 @@ async def unfollow(request: web.Request) -> web.Response:
     return await relationship_with(request, viewer, other)
 
 
+@routes.post("/api/v1/accounts/{id}/remove_from_followers")
+async def remove_from_followers(request: web.Request) -> web.Response:
+    viewer = await require(request, "write:follows")
+    ctx = request.app[CONTEXT]
+    async with ctx.db.read() as session:
+        other = await account_or_404(session, api_id(request))
+    with contextlib.suppress(UsageError):  # not a follower: Mastodon answers all the same
+        await actions.remove_follower(ctx, viewer, other.uri)
+    return await relationship_with(request, viewer, other)
+
+
 @routes.patch("/api/v1/accounts/update_credentials")
 async def update_credentials(request: web.Request) -> web.Response:
     viewer = await require(request, "write:accounts")

@@ -3,6 +3,7 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spark_fed.filters import FilterResult, filter_matches, hidden
@@ -81,11 +82,11 @@ async def statuses_json(
     FILTERS (by the id of a row) are the filters that matched it: its `filtered` (a boost's
     note carries them too)."""
     filters = filters or {}
-    originals = {
-        s.id: s
-        for s in [await session.get(Status, r.reblog_of_id) for r in rows if r.reblog_of_id is not None]
-        if s is not None
-    }
+    boosted_ids = {r.reblog_of_id for r in rows if r.reblog_of_id is not None}
+    originals = {}
+    if boosted_ids:  # one query for the page's boosted notes, not one per boost
+        found = await session.exec(select(Status).where(col(Status.id).in_(boosted_ids)))
+        originals = {s.id: s for s in found.all()}
     every = [*rows, *originals.values()]
     ids = [s.id for s in every]
     accounts = await accounts_by_id(session, {s.account_id for s in every})

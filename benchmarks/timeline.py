@@ -1,6 +1,6 @@
-"""Home-timeline reads: p50/p95 latency of one page with 100,000 notes stored, on SQLite.
+"""Timeline reads: p50/p95 latency of one page of every kind with 100,000 notes stored, on SQLite.
 
-    python -m benchmarks.timeline [--notes 100000] [--reads 500] [--limit 20]
+    python -m benchmarks.timeline [--notes 100000] [--reads 500] [--limit 20] [--kinds home,tag]
 
 What it does, and why each part is there:
 
@@ -23,6 +23,8 @@ What it does, and why each part is there:
   says what SQLite does for the page query.
 * Then the same cursors as `GET /api/v1/timelines/home` on a running `spark-fed serve` (a bearer
   token from `spark-fed tokens create`), one request at a time: what a client app waits for.
+* Every kind (home, local, federated, tag, account, mentions) through its query function, each
+  beside the same page by a trivial indexed query and with its query plan (`timeline_kinds.py`).
 * `spark-fed timeline NAME --json` runs once at the end as a sanity check of the command's path.
 
 Only 127.0.0.1 is contacted. Every loop is bounded by --reads and every series by --budget seconds.
@@ -51,6 +53,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ._spark import SparkError, SparkServer, default_executable, run_benchmark, sqlite_time
 from .inbox import PySpy, percentile
+from .timeline_kinds import api_kinds, api_report, measure_kinds, report
 
 TARGET_P95_MS = 20.0
 """The issue's target on this project's 2-core machine: a home-timeline page, p95, on SQLite."""
@@ -61,6 +64,12 @@ SPAN = timedelta(days=100)
 BOOST_SHARE = 0.05
 VISIBILITIES = ("public",) * 17 + ("unlisted",) * 2 + ("followers",)
 SEED = 20240601
+TAG = "spark"
+TAG_SHARE = 0.05
+"""Notes filed under TAG (the tag timeline's)."""
+KINDS = ("home", "local", "federated", "tag", "account", "mentions")
+MENTION_SHARE = 0.02
+"""Remote notes that mention the reader (her mentions timeline and notifications)."""
 
 
 # --- seeding ----------------------------------------------------------------------------------
@@ -74,6 +83,11 @@ class Seeded:
     feed_rows: int
     reader_feed: list[int]
     """The reader's feed, newest first: the ground truth every page is checked against."""
+    profile_id: int = 0
+    """A remote author the reader follows, whose profile (account timeline) is read."""
+    truths: dict[str, list[int]] = field(default_factory=dict)
+    """Every other timeline as the reader sees it, newest first, by kind: local, federated,
+    tag, account, mentions."""
 
 
 def seed_notes(db_path: Path, notes: int, authors: int, followed: int, servers: int) -> Seeded:
@@ -83,6 +97,7 @@ def seed_notes(db_path: Path, notes: int, authors: int, followed: int, servers: 
     every other one the reader follows, so feeds overlap the way they do on a small instance.
     """
     rng = random.Random(SEED)
+    extra = random.Random(SEED + 2)  # tags and mentions: the notes stay those of earlier runs
     pem = (
         rsa.generate_private_key(public_exponent=65537, key_size=2048)
         .public_key()
@@ -119,7 +134,11 @@ def seed_notes(db_path: Path, notes: int, authors: int, followed: int, servers: 
         )
         author_uris = dict(conn.execute("SELECT id, uri FROM accounts").fetchall())
 
-        statuses, feed = [], []
+        statuses, feed, tagged, mentioned = [], [], [], []
+        truths: dict[str, list[int]] = {
+            kind: [] for kind in ("local", "federated", "tag", "account", "mentions")
+        }
+        profile_id = author_ids[0]
         originals: list[int] = []
         start_ms = int((now - SPAN).timestamp() * 1000)
         step_ms = max(1, int(SPAN.total_seconds() * 1000) // notes)
@@ -149,6 +168,19 @@ def seed_notes(db_path: Path, notes: int, authors: int, followed: int, servers: 
             statuses.append(
                 (status_id, uri, url, author, mine, visibility, content, text, boost_of, published)
             )
+            if boost_of is None and visibility == "public":
+                truths["federated"].append(status_id)
+                if mine:
+                    truths["local"].append(status_id)
+            if boost_of is None and extra.random() < TAG_SHARE:
+                tagged.append(status_id)
+                if visibility == "public":
+                    truths["tag"].append(status_id)
+            if boost_of is None and not mine and extra.random() < MENTION_SHARE:
+                mentioned.append(status_id)
+                truths["mentions"].append(status_id)
+            if author == profile_id:
+                truths["account"].append(status_id)
             if author == reader_id or author in reader_follows:
                 feed.append((reader_id, status_id))
             if author in other_follows:
@@ -160,13 +192,21 @@ def seed_notes(db_path: Path, notes: int, authors: int, followed: int, servers: 
             statuses,
         )
         conn.executemany("INSERT INTO feed_entries (account_id, status_id) VALUES (?, ?)", feed)
+        tag_id = conn.execute("INSERT INTO tags (name) VALUES (?) RETURNING id", (TAG,)).fetchone()[0]
+        conn.executemany(
+            "INSERT INTO status_tags (status_id, tag_id) VALUES (?, ?)", [(i, tag_id) for i in tagged]
+        )
+        conn.executemany(
+            "INSERT INTO mentions (status_id, account_id) VALUES (?, ?)", [(i, reader_id) for i in mentioned]
+        )
         # The rows went in behind Spark's back: count them as the migration that added the
         # counters does, so accounts show real statuses_count / last_status_at.
         conn.execute(
             importlib.import_module("spark_fed.migrations.versions.0010_account_status_counts").BACKFILL
         )
     reader_feed = sorted((s for a, s in feed if a == reader_id), reverse=True)
-    return Seeded(reader_id, notes, len(statuses), len(feed), reader_feed)
+    truths = {kind: ids[::-1] for kind, ids in truths.items()}
+    return Seeded(reader_id, notes, len(statuses), len(feed), reader_feed, profile_id, truths)
 
 
 # --- reading through Spark ----------------------------------------------------------------------
@@ -514,6 +554,26 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
     ceiling_params = (seeded.reader_id, deep.cursors[0], args.limit)
     print(f"               the ceiling's: {query_plan(spark.db_path, INDEX_ORDERED_PAGE, ceiling_params)}")
 
+    print()
+    print(f"every timeline up to {args.reads} reads per series ({args.budget:g} s budget each), through")
+    print("               Spark's query functions, beside the same page by a trivial indexed query")
+    everything = {"home": seeded.reader_feed} | seeded.truths
+    kinds = {kind: everything[kind] for kind in args.kinds}
+    results = await measure_kinds(
+        spark.db_path,
+        seeded.reader_id,
+        seeded.profile_id,
+        TAG,
+        kinds,
+        reads=args.reads,
+        limit=args.limit,
+        budget=args.budget,
+        seed=SEED + 3,
+    )
+    lines, kind_failures = report(results, args.target)
+    print("\n".join("  " + line for line in lines))
+    failures += kind_failures
+
     if args.profile:
         print()
         print("profile        cProfile of 50 deep-page reads through timeline(), own time by library:")
@@ -529,10 +589,26 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
             if args.py_spy:
                 profiler = await asyncio.to_thread(PySpy, spark.pid, Path(args.py_spy).resolve())
             api, cpu = await http_reads(spark, token, series, args.limit, args.budget)
+            kind_api, home_bytes = await api_kinds(
+                spark,
+                token,
+                kinds,
+                seeded.profile_id,
+                TAG,
+                reads=args.reads,
+                limit=args.limit,
+                budget=args.budget,
+                seed=SEED + 4,
+            )
         finally:
             if profiler is not None:
                 await asyncio.to_thread(profiler.stop)
             status = spark.stop()
+        from .pages import floor_series  # benchmarks.pages imports this module
+
+        floor = (
+            await floor_series(home_bytes, workdir, [None] * args.reads, args.budget) if home_bytes else []
+        )
         print()
         print(
             f"HTTP API       GET /api/v1/timelines/home?limit={args.limit} on spark-fed serve "
@@ -547,6 +623,11 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
             if problems:
                 print(f"               e.g. {problems[0]}")
                 failures.append(f"HTTP API {name}: {len(problems)} pages differ from the feed")
+        print()
+        print("every timeline's API route, the same way, beside aiohttp answering the home page's bytes")
+        lines, api_failures = api_report(kind_api, floor)
+        print("\n".join("  " + line for line in lines))
+        failures += api_failures
         if status != 0:
             failures.append(f"serve exited {status} after SIGTERM")
 
@@ -579,6 +660,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--budget", type=float, default=15.0, help="seconds each series of reads may take (default 15)"
+    )
+    parser.add_argument(
+        "--kinds",
+        type=lambda text: text.split(","),
+        default=list(KINDS),
+        help=f"timelines to measure, comma-separated (default {','.join(KINDS)})",
     )
     parser.add_argument("--analyze", action="store_true", help="run ANALYZE after seeding (Spark does not)")
     parser.add_argument(

@@ -13,6 +13,7 @@ from spark_fed.activitystreams import as_list
 from spark_fed.context import Context
 from spark_fed.federation.actors import ActorNotFound
 from spark_fed.federation.documents import id_of
+from spark_fed.feeds import prune_feeds, prune_rest
 from spark_fed.models import Account, Block, Follow, FollowState, Report, ReportCategory, Status
 from spark_fed.models.types import utcnow
 from spark_fed.queries.accounts import find_by_uri
@@ -98,14 +99,20 @@ async def _settle_outgoing(
         if row is None:
             log.info("%s from %s matches no follow we sent", activity.get("type"), actor.uri)
             return
-        if state == FollowState.REJECTED and row.state == FollowState.ACCEPTED:
-            await session.delete(row)  # a Reject of an accepted follow removes the follower (Mastodon)
-            return
         if state == FollowState.ACCEPTED and row.state == FollowState.REJECTED:
             return  # a late Accept does not undo a Reject
-        row.state = state
-        row.updated_at = utcnow()
-        session.add(row)
+        left = []
+        if state == FollowState.REJECTED and row.state == FollowState.ACCEPTED:
+            # A Reject of an accepted follow removes the follower (Mastodon), and with it what
+            # the follower could read only as one.
+            await session.delete(row)
+            follower = await session.get(Account, row.follower_id)
+            left = await prune_feeds(session, [(follower, actor)])
+        else:
+            row.state = state
+            row.updated_at = utcnow()
+            session.add(row)
+    await prune_rest(ctx.db, left)
 
 
 async def delete(ctx: Context, actor: Account, activity: dict[str, Any]) -> None:
@@ -160,6 +167,8 @@ async def block(ctx: Context, actor: Account, activity: dict[str, Any]) -> None:
                 )
             )
         )
+        left = await prune_feeds(session, [(target, actor)], everything=True)
+    await prune_rest(ctx.db, left, everything=True)
 
 
 async def _undo_block(ctx: Context, actor: Account, inner: Any) -> bool:

@@ -16,6 +16,7 @@ from actors.documents import local_person_document
 from spark_fed.context import Context
 from spark_fed.delivery import enqueue, preferred_inboxes
 from spark_fed.errors import UsageError
+from spark_fed.feeds import prune_feeds, prune_rest
 from spark_fed.media.processing import MediaRejected
 from spark_fed.models import Account, Follow, FollowState, NotificationType
 from spark_fed.models.media import MediaKind
@@ -89,8 +90,29 @@ async def unfollow(ctx: Context, follower: Account, handle: str) -> FollowResult
         if not target.is_local:
             undo = activities.undo(follower, activities.follow(row.uri, follower, target))
             enqueue(session, follower, undo, [target.inbox_url])
+        left = await prune_feeds(session, [(follower, target)])
     ctx.deliveries_queued()
+    await prune_rest(ctx.db, left)
     return FollowResult(row, target)
+
+
+async def remove_follower(ctx: Context, account: Account, handle: str) -> FollowResult:
+    """HANDLE no longer follows ACCOUNT (Mastodon's "remove from followers"): the follow goes,
+    a remote follower's server is told with a Reject of its Follow, and a local follower's home
+    feed loses ACCOUNT's followers-only posts."""
+    follower = await ctx.actors.by_handle_or_url(handle)
+    async with ctx.db.write() as session:
+        row = await _pair(session, follower, account)
+        if row is None:
+            raise FollowNotFound(f"{handle} does not follow {account.username}")
+        await session.delete(row)
+        if not follower.is_local and row.activity and row.state != FollowState.REJECTED:
+            reply = activities.answer("Reject", account, json.loads(row.activity))
+            enqueue(session, account, reply, [follower.inbox_url])
+        left = await prune_feeds(session, [(follower, account)])
+    ctx.deliveries_queued()
+    await prune_rest(ctx.db, left)
+    return FollowResult(row, follower)
 
 
 async def receive_follow(

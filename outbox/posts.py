@@ -16,7 +16,8 @@ from spark_fed.models import Account, Status, Visibility
 from spark_fed.models.ids import snowflake
 from spark_fed.models.types import utcnow
 from spark_fed.queries.safety import blockers_of
-from spark_fed.queries.statuses import find_status, followers_of, mentioned_accounts, tag_names
+from spark_fed.queries.statuses import find_status, followers_of, mentioned_accounts
+from spark_fed.queries.views import accounts_by_id, mentions_of, tags_of
 from spark_fed.statuses import notify_edit, remove_status, replace_tags_and_mentions, store_status
 
 from . import notes
@@ -134,30 +135,57 @@ async def delete(ctx: Context, author: Account, url: str) -> str:
 
 async def note_document(ctx: Context, session: Any, status: Status, author: Account) -> dict[str, Any]:
     """The Note of a stored status, as served at its id and sent in activities."""
-    mentioned = await mentioned_accounts(session, status.id)
-    parent_author_uri = None
-    if status.in_reply_to_account_id:
-        parent_author = await session.get(Account, status.in_reply_to_account_id)
+    [document] = await note_documents(ctx, session, [status], author)
+    return document
+
+
+async def note_documents(
+    ctx: Context, session: Any, statuses: Sequence[Status], author: Account
+) -> list[dict[str, Any]]:
+    """The Notes of AUTHOR's STATUSES (a page of the outbox): what they name is loaded for the
+    whole page at once, four queries however many notes there are."""
+    ids = [s.id for s in statuses]
+    mentions = await mentions_of(session, ids)
+    parents = await accounts_by_id(
+        session, {s.in_reply_to_account_id for s in statuses if s.in_reply_to_account_id}
+    )
+    tags = await tags_of(session, ids)
+    media = await attachments_of(session, ids)
+    documents = []
+    for status in statuses:
+        mentioned = sorted(mentions.get(status.id, []), key=lambda a: a.id)
+        parent_author = parents.get(status.in_reply_to_account_id) if status.in_reply_to_account_id else None
         parent_author_uri = parent_author.uri if parent_author else None
-    to, cc = notes.addressing(
-        status.visibility,
-        author,
-        [a.uri for a in mentioned],
-        (parent_author_uri,) if parent_author_uri and parent_author_uri != author.uri else (),
-    )
-    tags: list[dict[str, Any]] = [
-        {"type": "Mention", "href": a.uri, "name": f"@{a.username}@{a.domain or ctx.urls.domain}"}
-        for a in mentioned
-    ]
-    tags += [
-        {"type": "Hashtag", "href": ctx.urls.tag(n), "name": f"#{n}"}
-        for n in await tag_names(session, status.id)
-    ]
-    media = (await attachments_of(session, [status.id])).get(status.id, [])
-    attachments = [notes.attachment(m, ctx.urls.media(m.id), sensitive=status.sensitive) for m in media]
-    return notes.note(
-        status, author, in_reply_to=status.in_reply_to_uri, to=to, cc=cc, tags=tags, attachments=attachments
-    )
+        to, cc = notes.addressing(
+            status.visibility,
+            author,
+            [a.uri for a in mentioned],
+            (parent_author_uri,) if parent_author_uri and parent_author_uri != author.uri else (),
+        )
+        names: list[dict[str, Any]] = [
+            {"type": "Mention", "href": a.uri, "name": f"@{a.username}@{a.domain or ctx.urls.domain}"}
+            for a in mentioned
+        ]
+        names += [
+            {"type": "Hashtag", "href": ctx.urls.tag(n), "name": f"#{n}"}
+            for n in sorted(tags.get(status.id, []))
+        ]
+        attachments = [
+            notes.attachment(m, ctx.urls.media(m.id), sensitive=status.sensitive)
+            for m in media.get(status.id, [])
+        ]
+        documents.append(
+            notes.note(
+                status,
+                author,
+                in_reply_to=status.in_reply_to_uri,
+                to=to,
+                cc=cc,
+                tags=names,
+                attachments=attachments,
+            )
+        )
+    return documents
 
 
 def _check_length(ctx: Context, text: str, *, with_media: bool = False) -> None:

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from spark_fed.context import Context
 from spark_fed.delivery import enqueue
 from spark_fed.errors import UsageError
+from spark_fed.feeds import prune_feeds, prune_rest
 from spark_fed.models import (
     Account,
     AccountDomainBlock,
@@ -108,8 +109,9 @@ async def block(ctx: Context, account: Account, handle: str) -> Block:
         await _remove_follows(session, account, target)
         if not target.is_local:
             enqueue(session, account, activities.block(row.uri, account, target), [target.inbox_url])
-        await session.flush()
+        left = await prune_feeds(session, [(account, target), (target, account)], everything=True)
     ctx.deliveries_queued()
+    await prune_rest(ctx.db, left, everything=True)
     return row
 
 

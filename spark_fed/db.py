@@ -9,6 +9,8 @@ between. `Database.write()` is the one way to open such a transaction.
 """
 
 import asyncio
+import contextlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +26,11 @@ from .changes import CHANNEL_OF_SESSION, Changes
 from .errors import ConfigError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_ANALYSIS_LIMIT = 1000
+"""Rows ANALYZE samples per index when `PRAGMA optimize` runs it."""
+SQLITE_OPTIMIZE_EVERY_S = 3600
+"""How often a pooled connection of a long-running process runs `PRAGMA optimize`."""
+_OPTIMIZED_AT = "spark_optimized_at"
 _WRITE_OPTION = "spark_write"
 
 
@@ -148,10 +155,12 @@ def _create_engine(url: str) -> AsyncEngine:
     )
     event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
     event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+    event.listen(engine.sync_engine, "checkout", _sqlite_on_checkout)
+    event.listen(engine.sync_engine, "close", _sqlite_on_close)
     return engine
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(dbapi_connection: Any, record: Any) -> None:
     # Take transaction control away from the driver so that _sqlite_on_begin
     # decides between a deferred and an immediate BEGIN.
     dbapi_connection.isolation_level = None
@@ -159,7 +168,36 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Statistics for the planner, as SQLite's documentation recommends for a connection that
+    # lives long: `PRAGMA optimize=0x10002` when it opens, `PRAGMA optimize` now and then while it
+    # lives (`_sqlite_on_checkout`) and when it closes (`_sqlite_on_close`, which covers the
+    # short-lived connections of a command). The analysis limit bounds each ANALYZE it runs to a
+    # sample, so it costs milliseconds however big the tables are.
+    cursor.execute(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
+    cursor.execute("PRAGMA optimize=0x10002")
     cursor.close()
+    record.info[_OPTIMIZED_AT] = time.monotonic()
+
+
+def _sqlite_optimize(dbapi_connection: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA optimize")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    if time.monotonic() - record.info.get(_OPTIMIZED_AT, 0.0) >= SQLITE_OPTIMIZE_EVERY_S:
+        record.info[_OPTIMIZED_AT] = time.monotonic()
+        _sqlite_optimize(dbapi_connection)
+
+
+def _sqlite_on_close(dbapi_connection: Any, _record: Any) -> None:
+    # Best effort: a connection closed because it broke cannot run it, and that must not stop
+    # the close.
+    with contextlib.suppress(Exception):
+        _sqlite_optimize(dbapi_connection)
 
 
 def _sqlite_on_begin(conn: Connection) -> None:

@@ -1,6 +1,8 @@
 """The storage layer on the configured database (SQLite, or PostgreSQL when set)."""
 
 import asyncio
+import contextlib
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
 from sqlmodel import select
@@ -84,3 +86,22 @@ async def test_failed_write_stores_nothing(database_url) -> None:
             assert (await session.exec(select(Account))).all() == []
     finally:
         await db.dispose()
+
+
+async def test_sqlite_gathers_planner_statistics_when_a_connection_closes(tmp_path) -> None:
+    """`PRAGMA optimize` on close: a table the connection searched by an index gets statistics
+    (sqlite_stat1) without anyone running ANALYZE. SQLite only; PostgreSQL's autovacuum does it."""
+    path = tmp_path / "stats.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await upgrade(db)
+        async with db.write() as session:
+            session.add_all(_account(n) for n in range(50))
+        async with db.read() as session:
+            found = await session.exec(select(Account).where(Account.public_key_id == "https://r.example/u1"))
+            assert found.first() is None
+    finally:
+        await db.dispose()
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        tables = {row[0] for row in conn.execute("SELECT tbl FROM sqlite_stat1")}
+    assert "accounts" in tables

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from .types import UTCDateTime, utcnow
@@ -46,6 +46,10 @@ class AccessToken(SQLModel, table=True):
     """A bearer token; only its SHA-256 is stored, so a leaked database leaks no usable token."""
 
     __tablename__ = "access_tokens"
+    __table_args__ = (
+        Index("ix_access_tokens_account", "account_id"),
+        Index("ix_access_tokens_app", "app_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})

@@ -39,7 +39,10 @@ class InboxItem(QueuedJob, table=True):
     """A verified activity, stored as received, waiting to be processed."""
 
     __tablename__ = "inbox_items"
-    __table_args__ = (Index("ix_inbox_items_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_inbox_items_due", "state", "next_attempt_at"),
+        Index("ix_inbox_items_recipient", "recipient_id"),
+    )
 
     # The activity id, or a hash of the body for the rare activity without one:
     # a redelivered activity is recognised and dropped.
@@ -54,7 +57,10 @@ class Delivery(QueuedJob, table=True):
     """One activity for one inbox; signed when sent, so a retry carries a fresh Date."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_deliveries_sender", "sender_id"),
+    )
 
     sender_id: int = Field(foreign_key="accounts.id", ondelete="CASCADE")
     inbox_url: str = Field(max_length=2048)

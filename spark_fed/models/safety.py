@@ -33,7 +33,10 @@ class Mute(SQLModel, table=True):
     """Local only: nothing is sent. NOTIFICATIONS=False keeps their notifications coming."""
 
     __tablename__ = "mutes"
-    __table_args__ = (UniqueConstraint("account_id", "target_account_id", name="uq_mutes_pair"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "target_account_id", name="uq_mutes_pair"),
+        Index("ix_mutes_target", "target_account_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(sa_column=_account())
@@ -105,6 +108,8 @@ class Report(SQLModel, table=True):
     __table_args__ = (
         Index("ix_reports_open", "resolved_at", "id"),
         Index("ix_reports_target", "target_account_id"),
+        Index("ix_reports_account", "account_id"),
+        Index("ix_reports_resolved_by", "resolved_by_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -146,7 +151,11 @@ class ModerationAction(SQLModel, table=True):
     """The log of what moderators did (silence, suspend, their undo, domain blocks), and why."""
 
     __tablename__ = "moderation_actions"
-    __table_args__ = (Index("ix_moderation_actions_target", "target_account_id"),)
+    __table_args__ = (
+        Index("ix_moderation_actions_target", "target_account_id"),
+        Index("ix_moderation_actions_report", "report_id"),
+        Index("ix_moderation_actions_moderator", "moderator_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     moderator_id: int | None = Field(default=None, sa_column=_account(nullable=True))

@@ -4,7 +4,9 @@ Every read pages by status id (a snowflake, so by time) with a cursor,
 never OFFSET, so a page deep in a timeline costs what the first does.
 Blocks (either way), the reader's mutes and domain blocks, suspended accounts and, in the public
 timelines, silenced ones are applied here, as SQL conditions of the page's own query
-(`queries/safety.py`), so a block that arrives after a post still hides it.
+(`queries/safety.py`), so a block that arrives after a post still hides it. Who may read a post
+by its visibility is decided the same way (`queries/visibility.py`): home feed rows and
+notifications are indexes, never a permission.
 """
 
 from dataclasses import dataclass
@@ -18,6 +20,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..models import Account, FeedEntry, Mention, Notification, Status, StatusTag, Tag, Visibility
 from .safety import blocked_between, held_back, hidden
 from .statuses import follows
+from .visibility import visible_to
+
+# Made once: an alias made per call costs SQLAlchemy its column adaptation again on every page.
+_BOOSTED_ORIGINAL = aliased(Status, name="boosted_original")
+_SENDER = aliased(Account, name="sender")
 
 
 class TimelineKind(StrEnum):
@@ -68,6 +75,8 @@ async def timeline(
     public = kind in (TimelineKind.LOCAL, TimelineKind.FEDERATED)
     viewer_id = reader.id if reader is not None else None
     query = _without_hidden(query, viewer_id, public=public, notifications=kind == TimelineKind.MENTIONS)
+    if kind == TimelineKind.HOME:
+        query = query.where(visible_to(viewer_id))
     if max_id is not None:
         query = query.where(key < max_id)
     rows = list((await session.exec(query.order_by(key.desc()).limit(limit))).all())
@@ -84,7 +93,7 @@ def _without_hidden(
         shown = ~hidden(viewer_id, column, public=public, notifications=notifications, mutes=mutes)
         return shown if viewer_id is None else or_(column == viewer_id, shown)
 
-    original = aliased(Status, name="boosted_original")
+    original = _BOOSTED_ORIGINAL
     original_author = (
         select(original.account_id)
         .where(col(original.id) == col(Status.reblog_of_id))
@@ -128,7 +137,7 @@ class NotificationItem:
 async def notifications(
     session: AsyncSession, account: Account, *, limit: int, max_id: int | None = None
 ) -> list[NotificationItem]:
-    sender = aliased(Account)
+    sender = _SENDER
     query = (
         select(Notification, sender, Status)
         .join(sender, col(sender.id) == col(Notification.from_account_id))
@@ -137,6 +146,7 @@ async def notifications(
             Notification.account_id == account.id,
             ~hidden(account.id, col(Notification.from_account_id), notifications=True),
             ~held_back(account.id, col(Notification.from_account_id)),
+            or_(col(Notification.status_id).is_(None), visible_to(account.id)),
         )
     )
     if max_id is not None:
@@ -218,11 +228,16 @@ async def tag_timeline(
 ) -> list[Status]:
     """Public notes filed under the (normalised) tag NAME, newest first, as READER may see them
     (a public timeline: silenced accounts are left out too)."""
+    # The page is read off ix_status_tags_tag in id order. `visibility || ''` keeps SQLite,
+    # which has no statistics to go by, from walking every public status instead and probing
+    # each for the tag: a rare tag would cost a scan of the public timeline.
     query = (
         select(Status)
         .join(StatusTag, col(StatusTag.status_id) == col(Status.id))
-        .join(Tag, col(Tag.id) == col(StatusTag.tag_id))
-        .where(Tag.name == name, col(Status.visibility) == Visibility.PUBLIC)
+        .where(
+            StatusTag.tag_id == select(Tag.id).where(Tag.name == name).scalar_subquery(),
+            col(Status.visibility).concat("") == Visibility.PUBLIC,
+        )
     )
     query = _without_hidden(query, reader.id if reader is not None else None, public=True)
     if max_id is not None:

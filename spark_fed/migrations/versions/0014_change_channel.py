@@ -1,6 +1,6 @@
 """The change channel's marker table (read by processes that serve a SQLite database).
 
-Revision ID: changes_0014
+Revision ID: 0014
 Revises: 0013
 Create Date: 2027-01-02
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "changes_0014"
+revision: str = "0014"
 down_revision: str | None = "0013"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
