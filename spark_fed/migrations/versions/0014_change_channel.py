@@ -2,7 +2,7 @@
 
 Revision ID: 0014
 Revises: 0013
-Create Date: 2027-01-02
+Create Date: 2026-12-08
 """
 
 from collections.abc import Sequence
