@@ -86,6 +86,7 @@ async def instance_v2(request: web.Request) -> web.Response:
     configuration = _limits(config)
     configuration["urls"] = {"streaming": None}
     configuration["accounts"]["max_pinned_statuses"] = 0
+    configuration["translation"] = {"enabled": False}
     return json_response(
         {
             "domain": config.server.domain,
@@ -97,6 +98,7 @@ async def instance_v2(request: web.Request) -> web.Response:
             "description": config.instance.description,
             "usage": {"users": {"active_month": users}},
             "thumbnail": {"url": ctx.urls.default_header},
+            "icon": [],  # Spark has no app icons of its own; apps show their default
             "languages": ["en"],
             "configuration": configuration,
             "registrations": {

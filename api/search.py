@@ -49,10 +49,14 @@ async def search(request: web.Request) -> web.Response:
         prefix = normalize_tag(q.lstrip("#"))
         if prefix:
             async with ctx.db.read() as session:
-                names = (
-                    await session.exec(select(Tag.name).where(col(Tag.name).startswith(prefix)).limit(limit))
+                tags = (
+                    await session.exec(
+                        select(Tag.id, Tag.name).where(col(Tag.name).startswith(prefix)).limit(limit)
+                    )
                 ).all()
-            result["hashtags"] = [{"name": n, "url": ctx.urls.tag(n), "history": []} for n in names]
+            result["hashtags"] = [
+                {"id": str(i), "name": n, "url": ctx.urls.tag(n), "history": []} for i, n in tags
+            ]
     return json_response(result)
 
 
