@@ -7,7 +7,8 @@ timelines, silenced ones are applied here, as SQL conditions of the page's own q
 (`queries/safety.py`), so a block that arrives after a post still hides it.
 """
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from sqlalchemy import or_
@@ -15,7 +16,18 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..models import Account, FeedEntry, Mention, Notification, Status, StatusTag, Tag, Visibility
+from ..models import (
+    Account,
+    FeedEntry,
+    MediaAttachment,
+    Mention,
+    Notification,
+    Status,
+    StatusTag,
+    Tag,
+    Visibility,
+)
+from .paging import NEWEST, Cursor, page
 from .safety import blocked_between, held_back, hidden
 from .statuses import follows
 
@@ -48,8 +60,13 @@ async def timeline(
     *,
     limit: int,
     max_id: int | None = None,
+    cursor: Cursor = NEWEST,
+    only_media: bool = False,
+    remote_only: bool = False,
 ) -> list[TimelineItem]:
-    """READER may be None (a visitor) for the local and federated timelines only."""
+    """READER may be None (a visitor) for the local and federated timelines only. CURSOR pages
+    as Mastodon's clients do (MAX_ID alone is the commands' and pages' way); ONLY_MEDIA keeps
+    posts with attachments, REMOTE_ONLY other servers' posts (the federated timeline's `remote`)."""
     # Order and page on the column of the index the rows are found through (the feed's or the
     # mentions' key, or the status key itself): SQLite then reads one page off the index
     # instead of sorting the reader's whole feed.
@@ -65,13 +82,29 @@ async def timeline(
         query = query.where(col(Status.visibility) == Visibility.PUBLIC, col(Status.reblog_of_id).is_(None))
         if kind == TimelineKind.LOCAL:
             query = query.where(col(Status.local).is_(True))
+        elif remote_only:
+            query = query.where(col(Status.local).is_(False))
+    if only_media:
+        query = query.where(has_media())
     public = kind in (TimelineKind.LOCAL, TimelineKind.FEDERATED)
     viewer_id = reader.id if reader is not None else None
     query = _without_hidden(query, viewer_id, public=public, notifications=kind == TimelineKind.MENTIONS)
-    if max_id is not None:
-        query = query.where(key < max_id)
-    rows = list((await session.exec(query.order_by(key.desc()).limit(limit))).all())
+    rows = await page(session, query, key, limit, _with_max(cursor, max_id))
     return await with_authors(session, rows)
+
+
+def _with_max(cursor: Cursor, max_id: int | None) -> Cursor:
+    return cursor if max_id is None else replace(cursor, max_id=max_id)
+
+
+def has_media():
+    """A condition on Status: it has attachments of its own (a boost has none)."""
+    return (
+        select(MediaAttachment.id)
+        .where(col(MediaAttachment.status_id) == col(Status.id))
+        .correlate(Status)
+        .exists()
+    )
 
 
 def _without_hidden(
@@ -126,8 +159,18 @@ class NotificationItem:
 
 
 async def notifications(
-    session: AsyncSession, account: Account, *, limit: int, max_id: int | None = None
+    session: AsyncSession,
+    account: Account,
+    *,
+    limit: int,
+    max_id: int | None = None,
+    cursor: Cursor = NEWEST,
+    types: Collection[str] | None = None,
+    exclude_types: Collection[str] = (),
+    from_account_id: int | None = None,
 ) -> list[NotificationItem]:
+    """ACCOUNT's notifications, newest first: of TYPES only (all without), none of EXCLUDE_TYPES,
+    from FROM_ACCOUNT_ID only if given (Mastodon's `types[]`, `exclude_types[]`, `account_id`)."""
     sender = aliased(Account)
     query = (
         select(Notification, sender, Status)
@@ -139,9 +182,13 @@ async def notifications(
             ~held_back(account.id, col(Notification.from_account_id)),
         )
     )
-    if max_id is not None:
-        query = query.where(col(Notification.id) < max_id)
-    rows = (await session.exec(query.order_by(col(Notification.id).desc()).limit(limit))).all()
+    if types is not None:
+        query = query.where(col(Notification.type).in_(types))
+    if exclude_types:
+        query = query.where(col(Notification.type).not_in(exclude_types))
+    if from_account_id is not None:
+        query = query.where(Notification.from_account_id == from_account_id)
+    rows = await page(session, query, col(Notification.id), limit, _with_max(cursor, max_id))
     return [NotificationItem(n, s, st) for n, s, st in rows]
 
 
@@ -180,8 +227,14 @@ async def account_posts(
     limit: int,
     max_id: int | None = None,
     replies: bool = False,
+    cursor: Cursor = NEWEST,
+    reblogs: bool = True,
+    only_media: bool = False,
+    tagged: str | None = None,
 ) -> list[Status]:
-    """ACCOUNT's posts and boosts that READER may see, newest first; replies only when REPLIES.
+    """ACCOUNT's posts and boosts that READER may see, newest first; replies only when REPLIES,
+    boosts unless REBLOGS is False, only posts with attachments when ONLY_MEDIA, only posts
+    filed under the (normalised) tag TAGGED when given.
 
     Nothing when ACCOUNT is suspended or when the two block one another; boosts of hidden
     accounts' posts are left out (a mute does not empty a profile one opens)."""
@@ -199,10 +252,20 @@ async def account_posts(
     query = select(Status).where(Status.account_id == account.id, col(Status.visibility).in_(shown))
     if not replies:
         query = query.where(col(Status.in_reply_to_uri).is_(None))
+    if not reblogs:
+        query = query.where(col(Status.reblog_of_id).is_(None))
+    if only_media:
+        query = query.where(has_media())
+    if tagged is not None:
+        query = query.where(
+            select(StatusTag.status_id)
+            .join(Tag, col(Tag.id) == col(StatusTag.tag_id))
+            .where(col(StatusTag.status_id) == col(Status.id), Tag.name == tagged)
+            .correlate(Status)
+            .exists()
+        )
     query = _without_hidden(query, reader.id if reader is not None else None, mutes=False)
-    if max_id is not None:
-        query = query.where(col(Status.id) < max_id)
-    return list((await session.exec(query.order_by(col(Status.id).desc()).limit(limit))).all())
+    return await page(session, query, col(Status.id), limit, _with_max(cursor, max_id))
 
 
 async def visible_status(session: AsyncSession, reader: Account | None, status_id: int) -> Status | None:
@@ -214,20 +277,31 @@ async def visible_status(session: AsyncSession, reader: Account | None, status_i
 
 
 async def tag_timeline(
-    session: AsyncSession, name: str, *, limit: int, max_id: int | None = None, reader: Account | None = None
+    session: AsyncSession,
+    name: str,
+    *,
+    limit: int,
+    max_id: int | None = None,
+    reader: Account | None = None,
+    cursor: Cursor = NEWEST,
+    local: bool | None = None,
+    only_media: bool = False,
 ) -> list[Status]:
     """Public notes filed under the (normalised) tag NAME, newest first, as READER may see them
-    (a public timeline: silenced accounts are left out too)."""
+    (a public timeline: silenced accounts are left out too); LOCAL True keeps this server's,
+    False other servers', None both."""
     query = (
         select(Status)
         .join(StatusTag, col(StatusTag.status_id) == col(Status.id))
         .join(Tag, col(Tag.id) == col(StatusTag.tag_id))
         .where(Tag.name == name, col(Status.visibility) == Visibility.PUBLIC)
     )
+    if local is not None:
+        query = query.where(col(Status.local).is_(local))
+    if only_media:
+        query = query.where(has_media())
     query = _without_hidden(query, reader.id if reader is not None else None, public=True)
-    if max_id is not None:
-        query = query.where(col(StatusTag.status_id) < max_id)
-    return list((await session.exec(query.order_by(col(StatusTag.status_id).desc()).limit(limit))).all())
+    return await page(session, query, col(StatusTag.status_id), limit, _with_max(cursor, max_id))
 
 
 async def one_notification(
