@@ -30,6 +30,8 @@ SPEC_FILE = Path(__file__).with_name("mastodon-openapi.json")
 BASE = "urn:mastodon-openapi"
 METHODS = frozenset({"get", "put", "post", "delete", "patch"})
 VIOLATIONS: web.AppKey[list[str]] = web.AppKey("openapi_violations", list)
+# (METHOD, route template, status) of every answer checked: what a test has covered.
+SEEN: web.AppKey[set[tuple[str, str, int]]] = web.AppKey("openapi_seen", set)
 
 
 @dataclass(frozen=True)
@@ -209,8 +211,10 @@ def problems(method: str, route_path: str, status: int, content_type: str, body:
 
 
 def watch(app: web.Application) -> web.Application:
-    """Check every answer APP gives; what fails is listed under `app[VIOLATIONS]`."""
+    """Check every answer APP gives; what fails is listed under `app[VIOLATIONS]`, what was
+    checked under `app[SEEN]`."""
     app[VIOLATIONS] = []
+    app[SEEN] = set()
 
     @web.middleware
     async def check(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
@@ -220,6 +224,8 @@ def watch(app: web.Application) -> web.Application:
             body = response.body if isinstance(response.body, bytes) else b""
             found = problems(request.method, route.canonical, response.status, response.content_type, body)
             app[VIOLATIONS].extend(found)
+            if operation_of(request.method, route.canonical) is not None:
+                app[SEEN].add((request.method, route.canonical, response.status))
         return response
 
     app.middlewares.insert(0, check)  # outermost: it sees the answers the error middleware makes
