@@ -1,0 +1,214 @@
+"""Each documented parameter of the lists Spark serves has its effect, and each action answers
+with what Mastodon answers (over real HTTP, on real instances on loopback).
+
+Mastodon's facts: the cursors (`max_id` pages back, `since_id` keeps the newest above it,
+`min_id` the page just above it, newest first either way); `limit` is the absolute value capped
+at twice the list's default; a reblog answers with the boost, the reblogged status inside it.
+"""
+
+from typing import Any
+
+from outbox import posts
+
+from .conftest import Spark, eventually
+from .test_api_conformance import _client, _image, _ok
+
+
+def _ids(statuses: list[dict[str, Any]]) -> list[str]:
+    return [s["id"] for s in statuses]
+
+
+async def test_cursors_and_limits_page_as_mastodons(spark: Spark, aiohttp_client) -> None:
+    client, alice = await _client(spark, aiohttp_client, "alice")
+    made = [str((await posts.post(spark.ctx, alice, f"post {i}")).id) for i in range(45)]
+    newest_first = made[::-1]
+
+    async def home(**query: str) -> list[str]:
+        return _ids(await _ok(await client.get("/api/v1/timelines/home", params=query)))
+
+    assert await home() == newest_first[:20]
+    assert await home(limit="3") == newest_first[:3]
+    assert await home(limit="3", max_id=newest_first[2]) == newest_first[3:6]
+    assert await home(limit="3", since_id=made[0]) == newest_first[:3]
+    assert await home(limit="3", min_id=made[0]) == [made[3], made[2], made[1]]
+    assert await home(min_id=made[40], max_id=made[44]) == [made[43], made[42], made[41]]
+    assert await home(limit="100") == newest_first[:40]  # at most twice the default
+    assert await home(limit="-2") == newest_first[:2]  # Mastodon reads the absolute value
+    assert await home(limit="0") == newest_first[:1]
+    assert (await client.get("/api/v1/timelines/home", params={"limit": "many"})).status == 400
+    link = (await client.get("/api/v1/timelines/home", params={"limit": "3", "min_id": made[0]})).headers[
+        "Link"
+    ]
+    assert f"max_id={made[1]}" in link and f"min_id={made[3]}" in link
+
+
+async def test_notification_filters(spark: Spark, aiohttp_client) -> None:
+    client, alice = await _client(spark, aiohttp_client, "alice")
+    carol_api, carol = await _client(spark, aiohttp_client, "carol")
+    dave_api, dave = await _client(spark, aiohttp_client, "dave")
+    post = await _ok(await client.post("/api/v1/statuses", data={"status": "like me"}))
+    await _ok(await carol_api.post(f"/api/v1/accounts/{alice.id}/follow"))
+    await _ok(await carol_api.post(f"/api/v1/statuses/{post['id']}/favourite"))
+    await _ok(await dave_api.post("/api/v1/statuses", data={"status": "@alice hello"}))
+    await _ok(await dave_api.post(f"/api/v1/statuses/{post['id']}/reblog"))
+
+    async def kinds(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        found = await _ok(await client.get("/api/v1/notifications", params=query))
+        return [(n["type"], n["account"]["acct"]) for n in found]
+
+    assert await kinds([]) == [
+        ("reblog", "dave"),
+        ("mention", "dave"),
+        ("favourite", "carol"),
+        ("follow", "carol"),
+    ]
+    assert await kinds([("types[]", "mention"), ("types[]", "follow")]) == [
+        ("mention", "dave"),
+        ("follow", "carol"),
+    ]
+    assert await kinds([("exclude_types[]", "reblog"), ("exclude_types[]", "mention")]) == [
+        ("favourite", "carol"),
+        ("follow", "carol"),
+    ]
+    assert await kinds([("account_id", str(carol.id))]) == [("favourite", "carol"), ("follow", "carol")]
+    assert await kinds([("account_id", str(dave.id)), ("types[]", "mention")]) == [("mention", "dave")]
+    assert await kinds([("account_id", "99999")]) == []
+    everything = await _ok(await client.get("/api/v1/notifications"))
+    oldest, newest = everything[-1]["id"], everything[0]["id"]
+    assert await kinds([("min_id", oldest), ("limit", "1")]) == [("favourite", "carol")]
+    assert await kinds([("since_id", oldest), ("limit", "1")]) == [("reblog", "dave")]
+    assert await kinds([("max_id", newest), ("limit", "1")]) == [("mention", "dave")]
+
+
+async def test_account_statuses_flags(spark: Spark, aiohttp_client) -> None:
+    client, alice = await _client(spark, aiohttp_client, "alice")
+    _carol_api, carol = await _client(spark, aiohttp_client, "carol")
+    plain = await _ok(await client.post("/api/v1/statuses", data={"status": "plain #cats"}))
+    reply = await _ok(
+        await client.post("/api/v1/statuses", data={"status": "reply", "in_reply_to_id": plain["id"]})
+    )
+    theirs = await posts.post(spark.ctx, carol, "carol's")
+    boost = await _ok(await client.post(f"/api/v1/statuses/{theirs.id}/reblog"))
+    media = await _ok(await client.post("/api/v2/media", data=_image()))
+    picture = await _ok(
+        await client.post("/api/v1/statuses", data={"status": "pic", "media_ids[]": media["id"]})
+    )
+
+    async def statuses(**query: str) -> list[str]:
+        return _ids(await _ok(await client.get(f"/api/v1/accounts/{alice.id}/statuses", params=query)))
+
+    assert await statuses() == _ids([picture, boost, reply, plain])
+    assert await statuses(exclude_replies="true") == _ids([picture, boost, plain])
+    assert await statuses(exclude_reblogs="true") == _ids([picture, reply, plain])
+    assert await statuses(only_media="true") == _ids([picture])
+    assert await statuses(tagged="cats") == _ids([plain])
+    assert await statuses(tagged="#CATS") == _ids([plain])
+    assert await statuses(tagged="dogs") == []
+    assert await statuses(pinned="true") == []  # Spark has no pinned posts
+    assert await statuses(limit="2", max_id=boost["id"]) == _ids([reply, plain])
+
+
+async def test_public_and_tag_timelines_local_remote_and_media(start_spark, aiohttp_client) -> None:
+    here, there = await start_spark(), await start_spark()
+    client, _alice = await _client(here, aiohttp_client, "alice")
+    bob_api, bob = await _client(there, aiohttp_client, "bob")
+    found = await _ok(
+        await client.get("/api/v2/search", params={"q": f"bob@{there.domain}", "resolve": "true"})
+    )
+    await _ok(await client.post(f"/api/v1/accounts/{found['accounts'][0]['id']}/follow"))
+
+    async def accepted() -> bool:
+        return bool(await _ok(await bob_api.get(f"/api/v1/accounts/{bob.id}/followers")))
+
+    await eventually(accepted, what="alice's follow accepted")
+    await _ok(await bob_api.post("/api/v1/statuses", data={"status": "remote #news"}))
+    local = await _ok(await client.post("/api/v1/statuses", data={"status": "local #news"}))
+    media = await _ok(await client.post("/api/v2/media", data=_image()))
+    pic = await _ok(
+        await client.post("/api/v1/statuses", data={"status": "#news pic", "media_ids[]": media["id"]})
+    )
+
+    async def texts(path: str, **query: str) -> list[str]:
+        return [s["content"] for s in await _ok(await client.get(path, params=query))]
+
+    async def arrived() -> bool:
+        return any("remote" in t for t in await texts("/api/v1/timelines/public"))
+
+    await eventually(arrived, what="bob's post at alice's server")
+    for path in ("/api/v1/timelines/public", "/api/v1/timelines/tag/news"):
+        everything = await texts(path)
+        assert len(everything) == 3, (path, everything)
+        assert await texts(path, local="true") == [pic["content"], local["content"]], path
+        assert "remote" in everything[2], path
+        assert await texts(path, remote="true") == [everything[2]], path
+        assert await texts(path, only_media="true") == [pic["content"]], path
+
+
+async def test_search_parameters(spark: Spark, aiohttp_client) -> None:
+    client, _alice = await _client(spark, aiohttp_client, "alice")
+    for name in ("sam", "sandy", "sara", "saul"):
+        await spark.user(name)
+    await _ok(await client.post("/api/v1/statuses", data={"status": "#sailing #sand"}))
+    sara = (await _ok(await client.get("/api/v1/accounts/lookup", params={"acct": "sara"})))["id"]
+    await _ok(await client.post(f"/api/v1/accounts/{sara}/follow"))
+
+    async def search(**query: str) -> dict[str, list[str]]:
+        found = await _ok(await client.get("/api/v2/search", params=query))
+        return {
+            "accounts": [a["acct"] for a in found["accounts"]],
+            "hashtags": [t["name"] for t in found["hashtags"]],
+            "statuses": _ids(found["statuses"]),
+        }
+
+    assert await search(q="sa") == {
+        "accounts": ["sam", "sandy", "sara", "saul"],
+        "hashtags": ["sailing", "sand"],
+        "statuses": [],
+    }
+    assert await search(q="sa", type="accounts") == {
+        "accounts": ["sam", "sandy", "sara", "saul"],
+        "hashtags": [],
+        "statuses": [],
+    }
+    assert await search(q="sa", type="hashtags") == {
+        "accounts": [],
+        "hashtags": ["sailing", "sand"],
+        "statuses": [],
+    }
+    assert (await search(q="sa", type="accounts", limit="2"))["accounts"] == ["sam", "sandy"]
+    assert (await search(q="sa", type="accounts", limit="2", offset="2"))["accounts"] == ["sara", "saul"]
+    assert (await search(q="sa", type="hashtags", limit="1", offset="1"))["hashtags"] == ["sand"]
+    assert (await search(q="sa", following="true"))["accounts"] == ["sara"]
+    assert (await search(q="sara", following="true"))["accounts"] == ["sara"]
+    assert (await search(q="sa", type="nothing")) == {"accounts": [], "hashtags": [], "statuses": []}
+    anonymous = await aiohttp_client(spark.server)
+    assert (await anonymous.get("/api/v2/search", params={"q": "sa", "offset": "1"})).status == 401
+
+
+async def test_actions_answer_as_mastodons(spark: Spark, aiohttp_client) -> None:
+    client, alice = await _client(spark, aiohttp_client, "alice")
+    carol_api, carol = await _client(spark, aiohttp_client, "carol")
+    post = await _ok(await carol_api.post("/api/v1/statuses", data={"status": "boost me"}))
+
+    boost = await _ok(await client.post(f"/api/v1/statuses/{post['id']}/reblog"))
+    assert boost["id"] != post["id"] and boost["account"]["id"] == str(alice.id)
+    assert boost["reblog"]["id"] == post["id"] and boost["reblog"]["reblogged"] is True
+    assert boost["reblogged"] is True
+    again = await _ok(await client.post(f"/api/v1/statuses/{post['id']}/reblog"))
+    assert again["id"] == boost["id"]  # boosting twice is the one boost
+    undone = await _ok(await client.post(f"/api/v1/statuses/{post['id']}/unreblog"))
+    assert undone["id"] == post["id"] and undone["reblogged"] is False and undone["reblog"] is None
+
+    liked = await _ok(await client.post(f"/api/v1/statuses/{post['id']}/favourite"))
+    assert liked["id"] == post["id"] and liked["favourited"] is True and liked["favourites_count"] == 1
+    unliked = await _ok(await client.post(f"/api/v1/statuses/{post['id']}/unfavourite"))
+    assert unliked["favourited"] is False and unliked["favourites_count"] == 0
+
+    followed = await _ok(await client.post(f"/api/v1/accounts/{carol.id}/follow"))
+    assert followed["id"] == str(carol.id) and followed["following"] is True
+    unfollowed = await _ok(await client.post(f"/api/v1/accounts/{carol.id}/unfollow"))
+    assert unfollowed["id"] == str(carol.id) and unfollowed["following"] is False
+    blocked = await _ok(await client.post(f"/api/v1/accounts/{carol.id}/block"))
+    assert blocked["blocking"] is True
+    muted = await _ok(await client.post(f"/api/v1/accounts/{carol.id}/unblock"))
+    assert muted["blocking"] is False
