@@ -8,10 +8,18 @@ at twice the list's default; a reblog answers with the boost, the reblogged stat
 
 from typing import Any
 
+from yarl import URL
+
 from outbox import posts
 
 from .conftest import Spark, eventually
 from .test_api_conformance import _client, _image, _ok
+
+
+def _links(response) -> tuple[str, str]:
+    """The rel="next" and rel="prev" targets of RESPONSE's Link header, as paths."""
+    next_link, prev_link = (part.split(";")[0].strip(" <>") for part in response.headers["Link"].split(","))
+    return URL(next_link).path_qs, URL(prev_link).path_qs
 
 
 def _ids(statuses: list[dict[str, Any]]) -> list[str]:
@@ -212,3 +220,33 @@ async def test_actions_answer_as_mastodons(spark: Spark, aiohttp_client) -> None
     assert blocked["blocking"] is True
     muted = await _ok(await client.post(f"/api/v1/accounts/{carol.id}/unblock"))
     assert muted["blocking"] is False
+
+
+async def test_account_lists_page_by_the_rows_that_link_them(spark: Spark, aiohttp_client) -> None:
+    """Followers, likes and blocks are paged by the follow's, the like's and the block's id,
+    with a Link header whose rel="prev" (min_id) serves the rows just above a page."""
+    client, alice = await _client(spark, aiohttp_client, "alice")
+    post = await _ok(await client.post("/api/v1/statuses", data={"status": "like me"}))
+    fans = []
+    for name in ("ann", "ben", "cat", "dan"):
+        fan, account = await _client(spark, aiohttp_client, name)
+        await _ok(await fan.post(f"/api/v1/accounts/{alice.id}/follow"))
+        await _ok(await fan.post(f"/api/v1/statuses/{post['id']}/favourite"))
+        fans.append(account)
+
+    async def pages(path: str) -> None:
+        first = await client.get(path, params={"limit": "2"})
+        assert [a["acct"] for a in await _ok(first)] == ["dan", "cat"], path
+        older_link, newer_link = _links(first)
+        older = await client.get(older_link)
+        assert [a["acct"] for a in await _ok(older)] == ["ben", "ann"], path
+        _older, newer_than_ben = _links(older)
+        just_above = await client.get(URL(newer_than_ben).update_query(limit="1").path_qs)
+        assert [a["acct"] for a in await _ok(just_above)] == ["cat"], path
+        assert await _ok(await client.get(newer_link)) == [], path
+
+    await pages(f"/api/v1/accounts/{alice.id}/followers")
+    await pages(f"/api/v1/statuses/{post['id']}/favourited_by")
+    for account in fans:
+        await _ok(await client.post(f"/api/v1/accounts/{account.id}/block"))
+    await pages("/api/v1/blocks")

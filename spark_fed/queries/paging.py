@@ -6,7 +6,7 @@ follows `rel="prev"` from the top of a list misses nothing even when more than a
 Every page comes newest first, as Mastodon serves them.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +17,10 @@ class Cursor:
     max_id: int | None = None
     since_id: int | None = None
     min_id: int | None = None
+
+    def below(self, max_id: int | None) -> "Cursor":
+        """This cursor with MAX_ID, when one is given: the commands' and pages' way to page back."""
+        return self if max_id is None else replace(self, max_id=max_id)
 
 
 NEWEST = Cursor()  # no cursor: the newest page

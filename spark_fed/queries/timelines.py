@@ -8,7 +8,7 @@ timelines, silenced ones are applied here, as SQL conditions of the page's own q
 """
 
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import or_
@@ -89,12 +89,8 @@ async def timeline(
     public = kind in (TimelineKind.LOCAL, TimelineKind.FEDERATED)
     viewer_id = reader.id if reader is not None else None
     query = _without_hidden(query, viewer_id, public=public, notifications=kind == TimelineKind.MENTIONS)
-    rows = await page(session, query, key, limit, _with_max(cursor, max_id))
+    rows = await page(session, query, key, limit, cursor.below(max_id))
     return await with_authors(session, rows)
-
-
-def _with_max(cursor: Cursor, max_id: int | None) -> Cursor:
-    return cursor if max_id is None else replace(cursor, max_id=max_id)
 
 
 def has_media():
@@ -188,7 +184,7 @@ async def notifications(
         query = query.where(col(Notification.type).not_in(exclude_types))
     if from_account_id is not None:
         query = query.where(Notification.from_account_id == from_account_id)
-    rows = await page(session, query, col(Notification.id), limit, _with_max(cursor, max_id))
+    rows = await page(session, query, col(Notification.id), limit, cursor.below(max_id))
     return [NotificationItem(n, s, st) for n, s, st in rows]
 
 
@@ -265,7 +261,7 @@ async def account_posts(
             .exists()
         )
     query = _without_hidden(query, reader.id if reader is not None else None, mutes=False)
-    return await page(session, query, col(Status.id), limit, _with_max(cursor, max_id))
+    return await page(session, query, col(Status.id), limit, cursor.below(max_id))
 
 
 async def visible_status(session: AsyncSession, reader: Account | None, status_id: int) -> Status | None:
@@ -301,7 +297,7 @@ async def tag_timeline(
     if only_media:
         query = query.where(has_media())
     query = _without_hidden(query, reader.id if reader is not None else None, public=True)
-    return await page(session, query, col(StatusTag.status_id), limit, _with_max(cursor, max_id))
+    return await page(session, query, col(StatusTag.status_id), limit, cursor.below(max_id))
 
 
 async def one_notification(
