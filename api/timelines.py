@@ -110,6 +110,12 @@ def _local_or_remote(request: web.Request) -> bool | None:
     return None
 
 
+def _tags(request: web.Request, name: str) -> list[str]:
+    """`any[]`, `all[]` or `none[]` of a tag timeline: more tags, normalised, empty ones dropped,
+    the first four kept (Mastodon's limit for each)."""
+    return [tag for tag in (normalize_tag(t.lstrip("#")) for t in params.types(request, name)) if tag][:4]
+
+
 @routes.get("/api/v1/timelines/tag/{hashtag}")
 async def tag(request: web.Request) -> web.Response:
     viewer = await optional(request, "read:statuses")
@@ -123,6 +129,9 @@ async def tag(request: web.Request) -> web.Response:
             reader=viewer,
             local=_local_or_remote(request),
             only_media=params.flag(request.query.get("only_media"), "only_media"),
+            any_of=_tags(request, "any"),
+            all_of=_tags(request, "all"),
+            none_of=_tags(request, "none"),
         )
         entities = await filtered_statuses_json(session, rows, viewer, ctx.urls, "public")
     return json_response(entities, headers=link_header(request, [r.id for r in rows]))

@@ -250,3 +250,21 @@ async def test_account_lists_page_by_the_rows_that_link_them(spark: Spark, aioht
     for account in fans:
         await _ok(await client.post(f"/api/v1/accounts/{account.id}/block"))
     await pages("/api/v1/blocks")
+
+
+async def test_tag_timeline_any_all_none(spark: Spark, aiohttp_client) -> None:
+    client, _alice = await _client(spark, aiohttp_client, "alice")
+    cats = await _ok(await client.post("/api/v1/statuses", data={"status": "#cats"}))
+    both = await _ok(await client.post("/api/v1/statuses", data={"status": "#cats #dogs"}))
+    dogs = await _ok(await client.post("/api/v1/statuses", data={"status": "#dogs"}))
+    await _ok(await client.post("/api/v1/statuses", data={"status": "#birds"}))
+
+    async def tagged(query: list[tuple[str, str]]) -> list[str]:
+        return _ids(await _ok(await client.get("/api/v1/timelines/tag/cats", params=query)))
+
+    assert await tagged([]) == _ids([both, cats])
+    assert await tagged([("any[]", "dogs")]) == _ids([dogs, both, cats])  # a note under both comes once
+    assert await tagged([("all[]", "dogs")]) == _ids([both])
+    assert await tagged([("none[]", "#Dogs")]) == _ids([cats])
+    assert await tagged([("any[]", "dogs"), ("none[]", "cats")]) == _ids([dogs])
+    assert await tagged([("any[]", "dogs"), ("limit", "1"), ("max_id", dogs["id"])]) == _ids([both])

@@ -7,7 +7,7 @@ timelines, silenced ones are applied here, as SQL conditions of the page's own q
 (`queries/safety.py`), so a block that arrives after a post still hides it.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -91,6 +91,17 @@ async def timeline(
     query = _without_hidden(query, viewer_id, public=public, notifications=kind == TimelineKind.MENTIONS)
     rows = await page(session, query, key, limit, cursor.below(max_id))
     return await with_authors(session, rows)
+
+
+def tagged_with(names: Sequence[str]):
+    """A condition on Status: it is filed under one of the (normalised) tag NAMES."""
+    return (
+        select(StatusTag.status_id)
+        .join(Tag, col(Tag.id) == col(StatusTag.tag_id))
+        .where(col(StatusTag.status_id) == col(Status.id), col(Tag.name).in_(names))
+        .correlate(Status)
+        .exists()
+    )
 
 
 def has_media():
@@ -253,13 +264,7 @@ async def account_posts(
     if only_media:
         query = query.where(has_media())
     if tagged is not None:
-        query = query.where(
-            select(StatusTag.status_id)
-            .join(Tag, col(Tag.id) == col(StatusTag.tag_id))
-            .where(col(StatusTag.status_id) == col(Status.id), Tag.name == tagged)
-            .correlate(Status)
-            .exists()
-        )
+        query = query.where(tagged_with([tagged]))
     query = _without_hidden(query, reader.id if reader is not None else None, mutes=False)
     return await page(session, query, col(Status.id), limit, cursor.below(max_id))
 
@@ -282,22 +287,39 @@ async def tag_timeline(
     cursor: Cursor = NEWEST,
     local: bool | None = None,
     only_media: bool = False,
+    any_of: Sequence[str] = (),
+    all_of: Sequence[str] = (),
+    none_of: Sequence[str] = (),
 ) -> list[Status]:
     """Public notes filed under the (normalised) tag NAME, newest first, as READER may see them
     (a public timeline: silenced accounts are left out too); LOCAL True keeps this server's,
-    False other servers', None both."""
-    query = (
-        select(Status)
-        .join(StatusTag, col(StatusTag.status_id) == col(Status.id))
-        .join(Tag, col(Tag.id) == col(StatusTag.tag_id))
-        .where(Tag.name == name, col(Status.visibility) == Visibility.PUBLIC)
-    )
+    False other servers', None both. ANY_OF adds notes under those tags, ALL_OF keeps notes
+    under every one of them too, NONE_OF drops notes under any of them (Mastodon's `any[]`,
+    `all[]`, `none[]`)."""
+    if any_of:
+        # Notes under one tag or another: found through the status key, so that a note under
+        # two of them comes once.
+        key = col(Status.id)
+        query = select(Status).where(tagged_with([name, *any_of]))
+    else:
+        key = col(StatusTag.status_id)
+        query = (
+            select(Status)
+            .join(StatusTag, key == col(Status.id))
+            .join(Tag, col(Tag.id) == col(StatusTag.tag_id))
+            .where(Tag.name == name)
+        )
+    query = query.where(col(Status.visibility) == Visibility.PUBLIC)
+    for other in all_of:
+        query = query.where(tagged_with([other]))
+    if none_of:
+        query = query.where(~tagged_with(none_of))
     if local is not None:
         query = query.where(col(Status.local).is_(local))
     if only_media:
         query = query.where(has_media())
     query = _without_hidden(query, reader.id if reader is not None else None, public=True)
-    return await page(session, query, col(StatusTag.status_id), limit, cursor.below(max_id))
+    return await page(session, query, key, limit, cursor.below(max_id))
 
 
 async def one_notification(
