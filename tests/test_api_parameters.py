@@ -96,6 +96,9 @@ async def test_account_statuses_flags(spark: Spark, aiohttp_client) -> None:
         await client.post("/api/v1/statuses", data={"status": "reply", "in_reply_to_id": plain["id"]})
     )
     theirs = await posts.post(spark.ctx, carol, "carol's")
+    to_carol = await _ok(
+        await client.post("/api/v1/statuses", data={"status": "@carol yes", "in_reply_to_id": str(theirs.id)})
+    )
     boost = await _ok(await client.post(f"/api/v1/statuses/{theirs.id}/reblog"))
     media = await _ok(await client.post("/api/v2/media", data=_image()))
     picture = await _ok(
@@ -105,15 +108,16 @@ async def test_account_statuses_flags(spark: Spark, aiohttp_client) -> None:
     async def statuses(**query: str) -> list[str]:
         return _ids(await _ok(await client.get(f"/api/v1/accounts/{alice.id}/statuses", params=query)))
 
-    assert await statuses() == _ids([picture, boost, reply, plain])
-    assert await statuses(exclude_replies="true") == _ids([picture, boost, plain])
-    assert await statuses(exclude_reblogs="true") == _ids([picture, reply, plain])
+    assert await statuses() == _ids([picture, boost, to_carol, reply, plain])
+    # A reply to oneself (a thread) is not left out, as in Mastodon; a reply to someone else is.
+    assert await statuses(exclude_replies="true") == _ids([picture, boost, reply, plain])
+    assert await statuses(exclude_reblogs="true") == _ids([picture, to_carol, reply, plain])
     assert await statuses(only_media="true") == _ids([picture])
     assert await statuses(tagged="cats") == _ids([plain])
     assert await statuses(tagged="#CATS") == _ids([plain])
     assert await statuses(tagged="dogs") == []
     assert await statuses(pinned="true") == []  # Spark has no pinned posts
-    assert await statuses(limit="2", max_id=boost["id"]) == _ids([reply, plain])
+    assert await statuses(limit="2", max_id=boost["id"]) == _ids([to_carol, reply])
 
 
 async def test_public_and_tag_timelines_local_remote_and_media(start_spark, aiohttp_client) -> None:

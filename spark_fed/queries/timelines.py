@@ -239,7 +239,7 @@ async def account_posts(
     only_media: bool = False,
     tagged: str | None = None,
 ) -> list[Status]:
-    """ACCOUNT's posts and boosts that READER may see, newest first; replies only when REPLIES,
+    """ACCOUNT's posts and boosts that READER may see, newest first; replies to others only when REPLIES,
     boosts unless REBLOGS is False, only posts with attachments when ONLY_MEDIA, only posts
     filed under the (normalised) tag TAGGED when given.
 
@@ -258,7 +258,10 @@ async def account_posts(
         shown.append(Visibility.FOLLOWERS)
     query = select(Status).where(Status.account_id == account.id, col(Status.visibility).in_(shown))
     if not replies:
-        query = query.where(col(Status.in_reply_to_uri).is_(None))
+        # As Mastodon's `exclude_replies`: a reply to oneself (a thread) stays with the posts.
+        query = query.where(
+            or_(col(Status.in_reply_to_uri).is_(None), col(Status.in_reply_to_account_id) == account.id)
+        )
     if not reblogs:
         query = query.where(col(Status.reblog_of_id).is_(None))
     if only_media:
