@@ -86,7 +86,7 @@ MAX_ID = 2**63 - 1  # ids are 64-bit; a longer number names nothing
 
 def is_id(value: Any) -> bool:
     text = str(value)
-    return text.isdigit() and len(text) <= 19 and int(text) <= MAX_ID
+    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_ID
 
 
 def limit(request: web.Request, default: int = 20, most: int = 40) -> int:

@@ -44,6 +44,8 @@ async def test_cursors_and_limits_page_as_mastodons(spark: Spark, aiohttp_client
     assert await home(limit="-2") == newest_first[:2]  # Mastodon reads the absolute value
     assert await home(limit="0") == newest_first[:1]
     assert (await client.get("/api/v1/timelines/home", params={"limit": "many"})).status == 400
+    for cursor in ("max_id", "since_id", "min_id"):  # digits that are not ASCII digits name no id
+        assert (await client.get("/api/v1/timelines/home", params={cursor: "\u00b3"})).status == 400
     link = (await client.get("/api/v1/timelines/home", params={"limit": "3", "min_id": made[0]})).headers[
         "Link"
     ]

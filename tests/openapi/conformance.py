@@ -37,7 +37,8 @@ SEEN: web.AppKey[set[tuple[str, str, int]]] = web.AppKey("openapi_seen", set)
 @dataclass(frozen=True)
 class Deviation:
     """One change to the description: at POINTER (a JSON pointer into it), REPLACE the value, or,
-    when REPLACE is None, remove the entry. REASON says why, for the reader of a failure."""
+    when REPLACE is None, remove the entry; where the last step is into a list (`required`), it
+    names the value to remove. REASON says why, for the reader of a failure."""
 
     pointer: str
     replace: Any
