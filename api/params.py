@@ -107,7 +107,7 @@ def page_cursor(request: web.Request) -> Cursor:
     return Cursor(cursor(request, "max_id"), cursor(request, "since_id"), cursor(request, "min_id"))
 
 
-def types(request: web.Request, name: str) -> list[str]:
+def strings(request: web.Request, name: str) -> list[str]:
     """A list parameter of words (`types[]=mention&types[]=follow`), as given."""
     return [text(v) or "" for v in ids(request, name)]
 

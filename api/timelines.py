@@ -68,8 +68,8 @@ async def notification_list(request: web.Request) -> web.Response:
             viewer,
             limit=params.limit(request, 40, 80),
             cursor=params.page_cursor(request),
-            types=params.types(request, "types") or None,
-            exclude_types=params.types(request, "exclude_types"),
+            types=params.strings(request, "types") or None,
+            exclude_types=params.strings(request, "exclude_types"),
             from_account_id=_account_id(request),
         )
         page_ids = [i.notification.id for i in items]
@@ -113,7 +113,7 @@ def _local_or_remote(request: web.Request) -> bool | None:
 def _tags(request: web.Request, name: str) -> list[str]:
     """`any[]`, `all[]` or `none[]` of a tag timeline: more tags, normalised, empty ones dropped,
     the first four kept (Mastodon's limit for each)."""
-    return [tag for tag in (normalize_tag(t.lstrip("#")) for t in params.types(request, name)) if tag][:4]
+    return [tag for tag in (normalize_tag(t.lstrip("#")) for t in params.strings(request, name)) if tag][:4]
 
 
 @routes.get("/api/v1/timelines/tag/{hashtag}")
