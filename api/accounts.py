@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from outbox import actions
 from spark_fed.accounts import posting_defaults, set_posting_defaults
+from spark_fed.content import normalize_tag
 from spark_fed.errors import NotFound, UnprocessableEntity, UsageError
 from spark_fed.federation.actors import ActorNotFound
 from spark_fed.http.multipart import is_multipart
@@ -127,17 +128,29 @@ async def account_statuses(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     async with ctx.db.read() as session:
         account = await account_or_404(session, api_id(request))
-        replies = not params.flag(request.query.get("exclude_replies"), "exclude_replies")
-        rows = await account_posts(
-            session,
-            viewer,
-            account,
-            limit=params.limit(request),
-            max_id=params.cursor(request, "max_id"),
-            replies=replies,
+        tagged = params.text(request.query.get("tagged"))
+        # Spark has no pinned posts (yet): the pinned list is empty, not every post.
+        rows = (
+            []
+            if _flag(request, "pinned")
+            else await account_posts(
+                session,
+                viewer,
+                account,
+                limit=params.limit(request),
+                cursor=params.page_cursor(request),
+                replies=not _flag(request, "exclude_replies"),
+                reblogs=not _flag(request, "exclude_reblogs"),
+                only_media=_flag(request, "only_media"),
+                tagged=normalize_tag(tagged.lstrip("#")) if tagged else None,
+            )
         )
         entities = await filtered_statuses_json(session, rows, viewer, ctx.urls, "account")
     return json_response(entities, headers=link_header(request, [r.id for r in rows]))
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    return params.flag(request.query.get(name), name)
 
 
 async def relationship_with(request: web.Request, viewer: Account, other: Account) -> web.Response:

@@ -80,6 +80,9 @@ def account_entity(
         "locked": account.locked,
         "bot": account.actor_type in ("Service", "Application"),
         "discoverable": account.discoverable,
+        # Whether the account's public posts may be found by full-text search: Spark has no such
+        # search, so no post is indexed, and it says so.
+        "indexable": False,
         "group": account.actor_type == "Group",
         "created_at": iso(account.created_at.replace(hour=0, minute=0, second=0, microsecond=0)),
         "note": account.summary,
@@ -111,8 +114,25 @@ def credential_account(
         "note": plain_text(account.summary),
         "fields": [],
         "follow_requests_count": 0,
+        "indexable": False,
     }
+    entity["role"] = role_entity(user.role)
     return entity
+
+
+# Spark's roles as Mastodon's built-in ones (their ids, and `permissions` as Mastodon's bit flags):
+# a moderator handles reports and accounts, an admin may do everything; a user has the role
+# everyone has, which Mastodon shows as id -99 with no name.
+ROLES = {
+    "moderator": ("1", "Moderator", (1 << 4) | (1 << 10)),  # manage_reports, manage_users
+    "admin": ("3", "Admin", 1 << 0),  # administrator
+}
+
+
+def role_entity(role: str) -> dict[str, Any]:
+    """Mastodon's Role, which verify_credentials carries so that apps show moderation menus."""
+    role_id, name, permissions = ROLES.get(role, ("-99", "", 0))
+    return {"id": role_id, "name": name, "permissions": str(permissions), "color": "", "highlighted": False}
 
 
 @dataclass(frozen=True)
@@ -222,6 +242,8 @@ def notification_entity(
     entity: dict[str, Any] = {
         "id": str(notification_id),
         "type": kind,
+        # Spark does not group notifications: each is its own group, as Mastodon names those.
+        "group_key": f"ungrouped-{notification_id}",
         "created_at": iso(created_at),
         "account": sender,
     }

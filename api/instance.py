@@ -86,6 +86,7 @@ async def instance_v2(request: web.Request) -> web.Response:
     configuration = _limits(config)
     configuration["urls"] = {"streaming": None}
     configuration["accounts"]["max_pinned_statuses"] = 0
+    configuration["translation"] = {"enabled": False}
     return json_response(
         {
             "domain": config.server.domain,
@@ -97,6 +98,7 @@ async def instance_v2(request: web.Request) -> web.Response:
             "description": config.instance.description,
             "usage": {"users": {"active_month": users}},
             "thumbnail": {"url": ctx.urls.default_header},
+            "icon": [],  # Spark has no app icons of its own; apps show their default
             "languages": ["en"],
             "configuration": configuration,
             "registrations": {
@@ -122,8 +124,9 @@ async def rules(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/instance/domain_blocks")
 async def domain_blocks(request: web.Request) -> web.Response:
-    """Mastodon's DomainBlock entities: every block of the instance, with its public comment
-    (the private `reason` stays private). Mastodon's `noop` names a media-only block."""
+    """Mastodon's DomainBlock entities: the instance's blocks that limit what its users see
+    (silence and suspend), with their public comments (the private `reason` stays private).
+    A media-only block is left out, as Mastodon leaves out its `noop` blocks here."""
     async with request.app[CONTEXT].db.read() as session:
         blocks = await list_domain_blocks(session)
     return json_response(
@@ -131,10 +134,11 @@ async def domain_blocks(request: web.Request) -> web.Response:
             {
                 "domain": block.domain,
                 "digest": hashlib.sha256(block.domain.encode("utf-8")).hexdigest(),
-                "severity": "noop" if block.severity == REJECT_MEDIA else block.severity,
+                "severity": block.severity,
                 "comment": block.public_comment or None,
             }
             for block in blocks
+            if block.severity != REJECT_MEDIA
         ]
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from spark_fed.errors import BadRequest, UnprocessableEntity
+from spark_fed.queries.paging import Cursor
 
 TRUE = frozenset({"1", "true", "t", "on", "yes"})
 FALSE = frozenset({"0", "false", "f", "off", "no", ""})
@@ -85,16 +86,30 @@ MAX_ID = 2**63 - 1  # ids are 64-bit; a longer number names nothing
 
 def is_id(value: Any) -> bool:
     text = str(value)
-    return text.isdigit() and len(text) <= 19 and int(text) <= MAX_ID
+    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_ID
 
 
 def limit(request: web.Request, default: int = 20, most: int = 40) -> int:
+    """Mastodon's `limit`: DEFAULT without one, its absolute value capped at MOST (twice the
+    default, as Mastodon's lists allow) beyond. Zero serves one item rather than Mastodon's empty
+    page, which would end a client's paging with nothing to page from."""
     raw = request.query.get("limit")
-    if raw is None:
+    if raw is None or raw == "":
         return default
-    if not raw.isdigit():
+    digits = raw.removeprefix("-")
+    if not digits.isdigit() or not digits.isascii():
         raise BadRequest("limit must be a number")
-    return max(1, min(int(raw), most))
+    return max(1, min(int(digits), most))
+
+
+def page_cursor(request: web.Request) -> Cursor:
+    """The page's `max_id`, `since_id` and `min_id` (see `spark_fed.queries.paging`)."""
+    return Cursor(cursor(request, "max_id"), cursor(request, "since_id"), cursor(request, "min_id"))
+
+
+def strings(request: web.Request, name: str) -> list[str]:
+    """A list parameter of words (`types[]=mention&types[]=follow`), as given."""
+    return [text(v) or "" for v in ids(request, name)]
 
 
 def cursor(request: web.Request, name: str) -> int | None:

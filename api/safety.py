@@ -95,7 +95,7 @@ async def blocks(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     async with ctx.db.read() as session:
         rows = await list_blocks(
-            session, viewer.id, limit=params.limit(request, 40, 80), max_id=params.cursor(request, "max_id")
+            session, viewer.id, limit=params.limit(request, 40, 80), cursor=params.page_cursor(request)
         )
         entities = await accounts_json(session, [a for _b, a in rows], ctx.urls)
     return json_response(entities, headers=link_header(request, [b.id for b, _a in rows]))
@@ -107,7 +107,7 @@ async def mutes(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     async with ctx.db.read() as session:
         rows = await list_mutes(
-            session, viewer.id, limit=params.limit(request, 40, 80), max_id=params.cursor(request, "max_id")
+            session, viewer.id, limit=params.limit(request, 40, 80), cursor=params.page_cursor(request)
         )
         entities = await accounts_json(session, [a for _m, a in rows], ctx.urls)
     for entity, (row, _a) in zip(entities, rows, strict=True):
@@ -120,7 +120,7 @@ async def domain_blocks(request: web.Request) -> web.Response:
     viewer = await require(request, "read:blocks")
     async with request.app[CONTEXT].db.read() as session:
         rows = await list_domain_blocks(
-            session, viewer.id, limit=params.limit(request, 100, 200), max_id=params.cursor(request, "max_id")
+            session, viewer.id, limit=params.limit(request, 100, 200), cursor=params.page_cursor(request)
         )
     return json_response([r.domain for r in rows], headers=link_header(request, [r.id for r in rows]))
 

@@ -3,11 +3,13 @@
 from aiohttp import web
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from outbox import actions
 from spark_fed.errors import NotFound, UsageError
 from spark_fed.http.responses import json_response
 from spark_fed.models import Account, Favourite, Follow, FollowState, Status
+from spark_fed.queries.paging import page
 from spark_fed.state import CONTEXT
 
 from . import params
@@ -18,6 +20,14 @@ from .paging import link_header
 from .presenters import accounts_json
 
 routes = web.RouteTableDef()
+
+
+async def _account_page(request: web.Request, session: AsyncSession, query, key) -> web.Response:
+    """A page of QUERY's (row id, account) pairs, as Mastodon's account lists are paged: by KEY,
+    the id of the row that links them (the follow, the like), 40 accounts, at most 80."""
+    rows = await page(session, query, key, params.limit(request, 40, 80), params.page_cursor(request))
+    entities = await accounts_json(session, [a for _id, a in rows], request.app[CONTEXT].urls)
+    return json_response(entities, headers=link_header(request, [row_id for row_id, _a in rows]))
 
 
 async def _follow_list(request: web.Request, owner_column: str, other_column: str) -> web.Response:
@@ -31,14 +41,7 @@ async def _follow_list(request: web.Request, owner_column: str, other_column: st
             .join(other, col(other.id) == getattr(Follow, other_column))
             .where(getattr(Follow, owner_column) == account.id, Follow.state == FollowState.ACCEPTED)
         )
-        max_id = params.cursor(request, "max_id")
-        if max_id is not None:
-            query = query.where(col(Follow.id) < max_id)
-        rows = (
-            await session.exec(query.order_by(col(Follow.id).desc()).limit(params.limit(request, 40, 80)))
-        ).all()
-        entities = await accounts_json(session, [a for _id, a in rows], ctx.urls)
-    return json_response(entities, headers=link_header(request, [follow_id for follow_id, _a in rows]))
+        return await _account_page(request, session, query, col(Follow.id))
 
 
 @routes.get("/api/v1/accounts/{id}/followers")
@@ -58,16 +61,12 @@ async def follow_requests(request: web.Request) -> web.Response:
     viewer = await require(request, "read:follows")
     ctx = request.app[CONTEXT]
     async with ctx.db.read() as session:
-        rows = (
-            await session.exec(
-                select(Follow.id, Account)
-                .join(Account, col(Account.id) == col(Follow.follower_id))
-                .where(Follow.followee_id == viewer.id, Follow.state == FollowState.PENDING)
-                .order_by(col(Follow.id).desc())
-                .limit(params.limit(request, 40, 80))
-            )
-        ).all()
-        return json_response(await accounts_json(session, [a for _id, a in rows], ctx.urls))
+        query = (
+            select(Follow.id, Account)
+            .join(Account, col(Account.id) == col(Follow.follower_id))
+            .where(Follow.followee_id == viewer.id, Follow.state == FollowState.PENDING)
+        )
+        return await _account_page(request, session, query, col(Follow.id))
 
 
 def _answer(accept: bool):
@@ -100,18 +99,16 @@ async def reblogged_by(request: web.Request) -> web.Response:
 
 
 async def _who(request: web.Request, table: type[Favourite] | type[Status], of_status) -> web.Response:
-    """The accounts whose row in TABLE (a like, a boost) points at the status, newest first."""
+    """The accounts whose row in TABLE (a like, a boost) points at the status, newest first,
+    paged by that row's id as Mastodon pages them."""
     viewer = await optional(request, "read:accounts")
     ctx = request.app[CONTEXT]
     async with ctx.db.read() as session:
         status = await status_or_404(session, api_id(request), viewer)
-        rows = (
-            await session.exec(
-                select(Account)
-                .join(table, col(table.account_id) == col(Account.id))
-                .where(of_status == status.id)
-                .order_by(col(table.id).desc())
-                .limit(params.limit(request, 40, 80))
-            )
-        ).all()
-        return json_response(await accounts_json(session, list(rows), ctx.urls))
+        query = (
+            select(table.id, Account)
+            .select_from(Account)
+            .join(table, col(table.account_id) == col(Account.id))
+            .where(of_status == status.id)
+        )
+        return await _account_page(request, session, query, col(table.id))

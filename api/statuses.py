@@ -34,13 +34,17 @@ FROM_API_VISIBILITY = {"private": Visibility.FOLLOWERS}
 
 
 async def _one(request: web.Request, status: Status, viewer) -> web.Response:
+    return json_response(await _entity(request, status, viewer))
+
+
+async def _entity(request: web.Request, status: Status, viewer) -> dict:
     ctx = request.app[CONTEXT]
     async with ctx.db.read() as session:
         refreshed = await session.get(Status, status.id)
         # One status on its own: `filtered` names every filter it matches, for the app to decide.
         rows, matches = await apply_filters(session, viewer, [refreshed or status], None)
         [entity] = await statuses_json(session, rows, viewer, ctx.urls, filters=matches)
-    return json_response(entity)
+    return entity
 
 
 @routes.post("/api/v1/statuses")
@@ -168,12 +172,19 @@ def _interaction(action, scope: str):
         async with ctx.db.read() as session:
             status = await status_or_404(session, api_id(request), viewer)
         try:
-            await action(ctx, viewer, status.uri)
+            done = await action(ctx, viewer, status.uri)
         except UsageError as exc:
             if action in (interactions.unlike, interactions.unboost):
                 return await _one(request, status, viewer)  # undoing what is not there is fine
             raise UnprocessableEntity(f"Validation failed: {exc}") from None
-        return await _one(request, status, viewer)
+        if action is not interactions.boost:
+            return await _one(request, status, viewer)
+        # Mastodon answers a reblog with the boost, the reblogged status inside it; the boost's
+        # own `reblogged` and `favourited` are the reblogged status's, as Mastodon reads them.
+        entity = await _entity(request, done, viewer)
+        for flag in ("reblogged", "favourited"):
+            entity[flag] = entity["reblog"][flag]
+        return json_response(entity)
 
     return handler
 

@@ -24,14 +24,21 @@ routes = web.RouteTableDef()
 FILTER_CONTEXT = {TimelineKind.HOME: "home", TimelineKind.LOCAL: "public", TimelineKind.FEDERATED: "public"}
 
 
-async def _page(request: web.Request, viewer, kind: TimelineKind) -> web.Response:
+async def _page(
+    request: web.Request, viewer, kind: TimelineKind, *, remote_only: bool = False
+) -> web.Response:
     ctx = request.app[CONTEXT]
-    limit = params.limit(request)
-    max_id = params.cursor(request, "max_id")
     async with ctx.db.read() as session:
-        items = await timeline(session, viewer, kind, limit=limit, max_id=max_id)
-        min_id = params.cursor(request, "min_id") or params.cursor(request, "since_id")
-        rows = [i.status for i in items if min_id is None or i.status.id > min_id]
+        items = await timeline(
+            session,
+            viewer,
+            kind,
+            limit=params.limit(request),
+            cursor=params.page_cursor(request),
+            only_media=params.flag(request.query.get("only_media"), "only_media"),
+            remote_only=remote_only,
+        )
+        rows = [i.status for i in items]
         context = FILTER_CONTEXT.get(kind, "home")
         entities = await filtered_statuses_json(session, rows, viewer, ctx.urls, context)
     # Paged by what was read, hidden posts included: the next page starts below them.
@@ -46,8 +53,9 @@ async def home(request: web.Request) -> web.Response:
 @routes.get("/api/v1/timelines/public")
 async def public(request: web.Request) -> web.Response:
     viewer = await optional(request, "read:statuses")
-    local = params.flag(request.query.get("local"), "local")
-    return await _page(request, viewer, TimelineKind.LOCAL if local else TimelineKind.FEDERATED)
+    local = _local_or_remote(request)
+    kind = TimelineKind.LOCAL if local else TimelineKind.FEDERATED
+    return await _page(request, viewer, kind, remote_only=local is False)
 
 
 @routes.get("/api/v1/notifications")
@@ -56,7 +64,13 @@ async def notification_list(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     async with ctx.db.read() as session:
         items = await notifications(
-            session, viewer, limit=params.limit(request, 15, 30), max_id=params.cursor(request, "max_id")
+            session,
+            viewer,
+            limit=params.limit(request, 40, 80),
+            cursor=params.page_cursor(request),
+            types=params.strings(request, "types") or None,
+            exclude_types=params.strings(request, "exclude_types"),
+            from_account_id=_account_id(request),
         )
         page_ids = [i.notification.id for i in items]
         statuses = [i.status for i in items if i.status is not None]
@@ -78,6 +92,30 @@ async def notification_list(request: web.Request) -> web.Response:
     return json_response(entities, headers=link_header(request, page_ids))
 
 
+def _account_id(request: web.Request) -> int | None:
+    """`account_id`: notifications from that account only; an id that names no one, none."""
+    raw = request.query.get("account_id")
+    if raw is None or raw == "":
+        return None
+    return int(raw) if params.is_id(raw) else -1
+
+
+def _local_or_remote(request: web.Request) -> bool | None:
+    """Mastodon's `local` and `remote` flags of the public timelines: True for this server's
+    posts only, False for other servers' only, None for both (`local` wins if both are set)."""
+    if params.flag(request.query.get("local"), "local"):
+        return True
+    if params.flag(request.query.get("remote"), "remote"):
+        return False
+    return None
+
+
+def _tags(request: web.Request, name: str) -> list[str]:
+    """`any[]`, `all[]` or `none[]` of a tag timeline: more tags, normalised, empty ones dropped,
+    the first four kept (Mastodon's limit for each)."""
+    return [tag for tag in (normalize_tag(t.lstrip("#")) for t in params.strings(request, name)) if tag][:4]
+
+
 @routes.get("/api/v1/timelines/tag/{hashtag}")
 async def tag(request: web.Request) -> web.Response:
     viewer = await optional(request, "read:statuses")
@@ -87,8 +125,13 @@ async def tag(request: web.Request) -> web.Response:
             session,
             normalize_tag(request.match_info["hashtag"]),
             limit=params.limit(request),
-            max_id=params.cursor(request, "max_id"),
+            cursor=params.page_cursor(request),
             reader=viewer,
+            local=_local_or_remote(request),
+            only_media=params.flag(request.query.get("only_media"), "only_media"),
+            any_of=_tags(request, "any"),
+            all_of=_tags(request, "all"),
+            none_of=_tags(request, "none"),
         )
         entities = await filtered_statuses_json(session, rows, viewer, ctx.urls, "public")
     return json_response(entities, headers=link_header(request, [r.id for r in rows]))

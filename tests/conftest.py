@@ -29,6 +29,8 @@ from spark_fed.db import Database
 from spark_fed.models import Account
 from spark_fed.state import CONTEXT, DB
 
+from .openapi import conformance
+
 PG_URL = os.environ.get("SPARK_TEST_DATABASE_URL")
 CHEAP_PASSWORDS = AuthConfig(password_memory_kib=64, password_time_cost=1)  # tests hash many passwords
 PG_PREFIX = "spark_t_"
@@ -128,17 +130,26 @@ class Spark:
 
 
 @pytest.fixture
-async def start_spark(database_url, aiohttp_server) -> Callable[..., Awaitable[Spark]]:
-    """Start an instance; pass CONFIG (an earlier instance's) to restart it on its port and data."""
+async def start_spark(database_url, aiohttp_server) -> AsyncIterator[Callable[..., Awaitable[Spark]]]:
+    """Start an instance; pass CONFIG (an earlier instance's) to restart it on its port and data.
+
+    Every client-API answer an instance gives is checked against Mastodon's described shapes
+    (`tests/openapi/conformance.py`): a test that received one that is not fails."""
+    started: list[web.Application] = []
 
     async def start(config: Config | None = None, **federation: object) -> Spark:
         if config is None:
             port = free_port()
             config = test_config(await database_url(), port, **federation)
-        server = await aiohttp_server(create_app(config), port=config.server.port)
+        app = conformance.watch(create_app(config))
+        started.append(app)
+        server = await aiohttp_server(app, port=config.server.port)
         return Spark(server=server, config=config)
 
-    return start
+    yield start
+    violations = [v for app in started for v in app[conformance.VIOLATIONS]]
+    listed = "\n".join(dict.fromkeys(violations))
+    assert not violations, f"answers unlike Mastodon's described shapes:\n{listed}"
 
 
 async def eventually(check: Callable[[], Awaitable[object]], timeout: float = 10.0, what: str = "") -> object:

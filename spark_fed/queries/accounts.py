@@ -4,7 +4,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..models import INSTANCE_ACTOR_USERNAME, Account, User
+from ..models import INSTANCE_ACTOR_USERNAME, Account, Follow, FollowState, User
 from ..usernames import is_valid_username
 from .safety import held_back, hidden, silenced
 
@@ -61,9 +61,16 @@ async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
 
 
 async def search_accounts(
-    session: AsyncSession, text: str, limit: int, *, viewer_id: int | None = None
+    session: AsyncSession,
+    text: str,
+    limit: int,
+    *,
+    viewer_id: int | None = None,
+    offset: int = 0,
+    following: bool = False,
 ) -> list[Account]:
-    """Known accounts whose username or display name starts with TEXT, local ones first.
+    """Known accounts whose username or display name starts with TEXT, local ones first; OFFSET
+    skips that many (Mastodon's search pages so); FOLLOWING keeps those VIEWER_ID follows.
 
     Never suspended accounts; silenced ones only for a viewer who follows them; none that block
     VIEWER_ID or that it blocks (or whose server it blocks)."""
@@ -80,7 +87,18 @@ async def search_accounts(
             ~hidden(viewer_id, col(Account.id), mutes=False),
             ~silenced(col(Account.id)) if viewer_id is None else ~held_back(viewer_id, col(Account.id)),
         )
-        .order_by(col(Account.domain).is_not(None), Account.username)
+        .order_by(col(Account.domain).is_not(None), Account.username, Account.id)
+        .offset(offset)
         .limit(limit)
     )
+    if following:
+        query = query.where(
+            select(Follow.id)
+            .where(
+                Follow.follower_id == viewer_id,
+                col(Follow.followee_id) == col(Account.id),
+                Follow.state == FollowState.ACCEPTED,
+            )
+            .exists()
+        )
     return list((await session.exec(query)).all())

@@ -25,6 +25,7 @@ from ..models import (
     Mute,
 )
 from ..models.types import utcnow
+from .paging import NEWEST, Cursor, page
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ async def relations(session: AsyncSession, viewer_id: int, others: list[Account]
 
 
 async def list_blocks(
-    session: AsyncSession, account_id: int, *, limit: int, max_id: int | None = None
+    session: AsyncSession, account_id: int, *, limit: int, max_id: int | None = None, cursor: Cursor = NEWEST
 ) -> list[tuple[Block, Account]]:
     """ACCOUNT_ID's blocks with the blocked accounts, newest first, paged by the block's id."""
     query = (
@@ -100,13 +101,11 @@ async def list_blocks(
         .join(Account, col(Account.id) == col(Block.target_account_id))
         .where(Block.account_id == account_id)
     )
-    if max_id is not None:
-        query = query.where(col(Block.id) < max_id)
-    return list((await session.exec(query.order_by(col(Block.id).desc()).limit(limit))).all())
+    return await page(session, query, col(Block.id), limit, cursor.below(max_id))
 
 
 async def list_mutes(
-    session: AsyncSession, account_id: int, *, limit: int, max_id: int | None = None
+    session: AsyncSession, account_id: int, *, limit: int, max_id: int | None = None, cursor: Cursor = NEWEST
 ) -> list[tuple[Mute, Account]]:
     """ACCOUNT_ID's mutes that have not expired, newest first, paged by the mute's id."""
     query = (
@@ -114,18 +113,14 @@ async def list_mutes(
         .join(Account, col(Account.id) == col(Mute.target_account_id))
         .where(Mute.account_id == account_id, _active_mute())
     )
-    if max_id is not None:
-        query = query.where(col(Mute.id) < max_id)
-    return list((await session.exec(query.order_by(col(Mute.id).desc()).limit(limit))).all())
+    return await page(session, query, col(Mute.id), limit, cursor.below(max_id))
 
 
 async def list_domain_blocks(
-    session: AsyncSession, account_id: int, *, limit: int, max_id: int | None = None
+    session: AsyncSession, account_id: int, *, limit: int, max_id: int | None = None, cursor: Cursor = NEWEST
 ) -> list[AccountDomainBlock]:
     query = select(AccountDomainBlock).where(AccountDomainBlock.account_id == account_id)
-    if max_id is not None:
-        query = query.where(col(AccountDomainBlock.id) < max_id)
-    return list((await session.exec(query.order_by(col(AccountDomainBlock.id).desc()).limit(limit))).all())
+    return await page(session, query, col(AccountDomainBlock.id), limit, cursor.below(max_id))
 
 
 async def find_block(session: AsyncSession, account_id: int, target_id: int) -> Block | None:

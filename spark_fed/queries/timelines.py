@@ -9,6 +9,7 @@ by its visibility is decided the same way (`queries/visibility.py`): home feed r
 notifications are indexes, never a permission.
 """
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -17,7 +18,18 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..models import Account, FeedEntry, Mention, Notification, Status, StatusTag, Tag, Visibility
+from ..models import (
+    Account,
+    FeedEntry,
+    MediaAttachment,
+    Mention,
+    Notification,
+    Status,
+    StatusTag,
+    Tag,
+    Visibility,
+)
+from .paging import NEWEST, Cursor, page
 from .safety import blocked_between, held_back, hidden
 from .statuses import follows
 from .visibility import visible_to
@@ -55,8 +67,13 @@ async def timeline(
     *,
     limit: int,
     max_id: int | None = None,
+    cursor: Cursor = NEWEST,
+    only_media: bool = False,
+    remote_only: bool = False,
 ) -> list[TimelineItem]:
-    """READER may be None (a visitor) for the local and federated timelines only."""
+    """READER may be None (a visitor) for the local and federated timelines only. CURSOR pages
+    as Mastodon's clients do (MAX_ID alone is the commands' and pages' way); ONLY_MEDIA keeps
+    posts with attachments, REMOTE_ONLY other servers' posts (the federated timeline's `remote`)."""
     # Order and page on the column of the index the rows are found through (the feed's or the
     # mentions' key, or the status key itself): SQLite then reads one page off the index
     # instead of sorting the reader's whole feed.
@@ -72,15 +89,38 @@ async def timeline(
         query = query.where(col(Status.visibility) == Visibility.PUBLIC, col(Status.reblog_of_id).is_(None))
         if kind == TimelineKind.LOCAL:
             query = query.where(col(Status.local).is_(True))
+        elif remote_only:
+            query = query.where(col(Status.local).is_(False))
+    if only_media:
+        query = query.where(has_media())
     public = kind in (TimelineKind.LOCAL, TimelineKind.FEDERATED)
     viewer_id = reader.id if reader is not None else None
     query = _without_hidden(query, viewer_id, public=public, notifications=kind == TimelineKind.MENTIONS)
     if kind == TimelineKind.HOME:
         query = query.where(visible_to(viewer_id))
-    if max_id is not None:
-        query = query.where(key < max_id)
-    rows = list((await session.exec(query.order_by(key.desc()).limit(limit))).all())
+    rows = await page(session, query, key, limit, cursor.below(max_id))
     return await with_authors(session, rows)
+
+
+def tagged_with(names: Sequence[str]):
+    """A condition on Status: it is filed under one of the (normalised) tag NAMES."""
+    return (
+        select(StatusTag.status_id)
+        .join(Tag, col(Tag.id) == col(StatusTag.tag_id))
+        .where(col(StatusTag.status_id) == col(Status.id), col(Tag.name).in_(names))
+        .correlate(Status)
+        .exists()
+    )
+
+
+def has_media():
+    """A condition on Status: it has attachments of its own (a boost has none)."""
+    return (
+        select(MediaAttachment.id)
+        .where(col(MediaAttachment.status_id) == col(Status.id))
+        .correlate(Status)
+        .exists()
+    )
 
 
 def _without_hidden(
@@ -135,8 +175,18 @@ class NotificationItem:
 
 
 async def notifications(
-    session: AsyncSession, account: Account, *, limit: int, max_id: int | None = None
+    session: AsyncSession,
+    account: Account,
+    *,
+    limit: int,
+    max_id: int | None = None,
+    cursor: Cursor = NEWEST,
+    types: Collection[str] | None = None,
+    exclude_types: Collection[str] = (),
+    from_account_id: int | None = None,
 ) -> list[NotificationItem]:
+    """ACCOUNT's notifications, newest first: of TYPES only (all without), none of EXCLUDE_TYPES,
+    from FROM_ACCOUNT_ID only if given (Mastodon's `types[]`, `exclude_types[]`, `account_id`)."""
     sender = _SENDER
     query = (
         select(Notification, sender, Status)
@@ -149,9 +199,13 @@ async def notifications(
             or_(col(Notification.status_id).is_(None), visible_to(account.id)),
         )
     )
-    if max_id is not None:
-        query = query.where(col(Notification.id) < max_id)
-    rows = (await session.exec(query.order_by(col(Notification.id).desc()).limit(limit))).all()
+    if types is not None:
+        query = query.where(col(Notification.type).in_(types))
+    if exclude_types:
+        query = query.where(col(Notification.type).not_in(exclude_types))
+    if from_account_id is not None:
+        query = query.where(Notification.from_account_id == from_account_id)
+    rows = await page(session, query, col(Notification.id), limit, cursor.below(max_id))
     return [NotificationItem(n, s, st) for n, s, st in rows]
 
 
@@ -190,8 +244,14 @@ async def account_posts(
     limit: int,
     max_id: int | None = None,
     replies: bool = False,
+    cursor: Cursor = NEWEST,
+    reblogs: bool = True,
+    only_media: bool = False,
+    tagged: str | None = None,
 ) -> list[Status]:
-    """ACCOUNT's posts and boosts that READER may see, newest first; replies only when REPLIES.
+    """ACCOUNT's posts and boosts that READER may see, newest first; replies to others only when REPLIES,
+    boosts unless REBLOGS is False, only posts with attachments when ONLY_MEDIA, only posts
+    filed under the (normalised) tag TAGGED when given.
 
     Nothing when ACCOUNT is suspended or when the two block one another; boosts of hidden
     accounts' posts are left out (a mute does not empty a profile one opens)."""
@@ -208,11 +268,18 @@ async def account_posts(
         shown.append(Visibility.FOLLOWERS)
     query = select(Status).where(Status.account_id == account.id, col(Status.visibility).in_(shown))
     if not replies:
-        query = query.where(col(Status.in_reply_to_uri).is_(None))
+        # As Mastodon's `exclude_replies`: a reply to oneself (a thread) stays with the posts.
+        query = query.where(
+            or_(col(Status.in_reply_to_uri).is_(None), col(Status.in_reply_to_account_id) == account.id)
+        )
+    if not reblogs:
+        query = query.where(col(Status.reblog_of_id).is_(None))
+    if only_media:
+        query = query.where(has_media())
+    if tagged is not None:
+        query = query.where(tagged_with([tagged]))
     query = _without_hidden(query, reader.id if reader is not None else None, mutes=False)
-    if max_id is not None:
-        query = query.where(col(Status.id) < max_id)
-    return list((await session.exec(query.order_by(col(Status.id).desc()).limit(limit))).all())
+    return await page(session, query, col(Status.id), limit, cursor.below(max_id))
 
 
 async def visible_status(session: AsyncSession, reader: Account | None, status_id: int) -> Status | None:
@@ -224,25 +291,51 @@ async def visible_status(session: AsyncSession, reader: Account | None, status_i
 
 
 async def tag_timeline(
-    session: AsyncSession, name: str, *, limit: int, max_id: int | None = None, reader: Account | None = None
+    session: AsyncSession,
+    name: str,
+    *,
+    limit: int,
+    max_id: int | None = None,
+    reader: Account | None = None,
+    cursor: Cursor = NEWEST,
+    local: bool | None = None,
+    only_media: bool = False,
+    any_of: Sequence[str] = (),
+    all_of: Sequence[str] = (),
+    none_of: Sequence[str] = (),
 ) -> list[Status]:
     """Public notes filed under the (normalised) tag NAME, newest first, as READER may see them
-    (a public timeline: silenced accounts are left out too)."""
-    # The page is read off ix_status_tags_tag in id order. `visibility || ''` keeps SQLite,
-    # which has no statistics to go by, from walking every public status instead and probing
-    # each for the tag: a rare tag would cost a scan of the public timeline.
-    query = (
-        select(Status)
-        .join(StatusTag, col(StatusTag.status_id) == col(Status.id))
-        .where(
-            StatusTag.tag_id == select(Tag.id).where(Tag.name == name).scalar_subquery(),
-            col(Status.visibility).concat("") == Visibility.PUBLIC,
+    (a public timeline: silenced accounts are left out too); LOCAL True keeps this server's,
+    False other servers', None both. ANY_OF adds notes under those tags, ALL_OF keeps notes
+    under every one of them too, NONE_OF drops notes under any of them (Mastodon's `any[]`,
+    `all[]`, `none[]`)."""
+    if any_of:
+        # Notes under one tag or another: found through the status key, so that a note under
+        # two of them comes once.
+        key = col(Status.id)
+        query = select(Status).where(tagged_with([name, *any_of]))
+    else:
+        # The page is read off ix_status_tags_tag in id order.
+        key = col(StatusTag.status_id)
+        query = (
+            select(Status)
+            .join(StatusTag, key == col(Status.id))
+            .where(StatusTag.tag_id == select(Tag.id).where(Tag.name == name).scalar_subquery())
         )
-    )
+    # `visibility || ''` keeps SQLite, which has no statistics to go by, from walking every
+    # public status instead and probing each for the tag: a rare tag would cost a scan of the
+    # public timeline.
+    query = query.where(col(Status.visibility).concat("") == Visibility.PUBLIC)
+    for other in all_of:
+        query = query.where(tagged_with([other]))
+    if none_of:
+        query = query.where(~tagged_with(none_of))
+    if local is not None:
+        query = query.where(col(Status.local).is_(local))
+    if only_media:
+        query = query.where(has_media())
     query = _without_hidden(query, reader.id if reader is not None else None, public=True)
-    if max_id is not None:
-        query = query.where(col(StatusTag.status_id) < max_id)
-    return list((await session.exec(query.order_by(col(StatusTag.status_id).desc()).limit(limit))).all())
+    return await page(session, query, key, limit, cursor.below(max_id))
 
 
 async def one_notification(
