@@ -3,20 +3,19 @@ posts the statements a thread of 3 does, a page of 12 followers those of 2. An N
 statement per item) shows here as a count that grows with the list.
 
 Statements are counted with SQLAlchemy's `before_cursor_execute` event on Spark's engine, only
-those run by aiohttp's request handler (the workers poll their queues meanwhile)."""
+those run by aiohttp's request handler (`tests/statements.py`)."""
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from aiohttp.test_utils import TestClient
-from sqlalchemy import event
 
 from outbox import actions, interactions, posts, safety
 from spark_fed.models import Account, Status
 from spark_fed.tokens import create_token, parse_scopes
 
 from .conftest import Spark
+from .statements import request_statements
 
 AS2 = {"Accept": "application/activity+json"}
 
@@ -26,29 +25,20 @@ class Statements:
 
     def __init__(self, spark: Spark) -> None:
         self.spark = spark
-        self.count = 0
-
-    def _seen(self, *_: object) -> None:
-        task = asyncio.current_task()
-        if task is not None and "RequestHandler" in getattr(task.get_coro(), "__qualname__", ""):
-            self.count += 1
+        self.sent: list[str] = []
 
     @contextmanager
     def listening(self) -> Iterator["Statements"]:
-        engine = self.spark.db.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", self._seen)
-        try:
+        with request_statements(self.spark.db.engine) as self.sent:
             yield self
-        finally:
-            event.remove(engine, "before_cursor_execute", self._seen)
 
     async def of(self, client: TestClient, path: str, **headers: str) -> tuple[int, int]:
         """(statements, items) of GET PATH; the answer must be 200."""
-        self.count = 0
+        before = len(self.sent)
         answer = await client.get(path, headers=headers)
         assert answer.status == 200, (path, await answer.text())
         body = await answer.json() if "json" in answer.content_type else await answer.text()
-        return self.count, _items(body)
+        return len(self.sent) - before, _items(body)
 
 
 def _items(body: object) -> int:

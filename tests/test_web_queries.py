@@ -14,10 +14,8 @@ for the write that moves the notifications marker).
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from outbox import actions, interactions, posts
 from spark_fed import browser_sessions
@@ -26,6 +24,7 @@ from spark_fed.models.ids import snowflake
 from spark_fed.statuses import store_status
 
 from .conftest import Spark, free_port, test_config
+from .statements import request_statements
 
 COOKIE = "spark_session"
 MOST_STATEMENTS = 12
@@ -109,18 +108,9 @@ async def _statements(spark: Spark, aiohttp_client, cookie: str, path: str) -> t
     headers = {"Cookie": f"{COOKIE}={cookie}", "Accept": "text/html"}
     warm = await client.get(path, headers=headers, allow_redirects=False)
     assert warm.status == 200, await warm.text()
-    sent: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement)
-
-    engine = spark.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with request_statements(spark.db.engine) as sent:
         response = await client.get(path, headers=headers, allow_redirects=False)
         body = await response.text()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert response.status == 200, body
     return len(sent), body
 
