@@ -2,11 +2,12 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
-from .ids import snowflake
+from .ids import Snowflaked
 from .types import UTCDateTime, utcnow
 
 
@@ -25,7 +26,7 @@ def _status_fk(*, nullable: bool = False, ondelete: str = "CASCADE") -> Column:
     return Column(BigInteger, ForeignKey("statuses.id", ondelete=ondelete), nullable=nullable)
 
 
-class Status(SQLModel, table=True):
+class Status(SQLModel, Snowflaked, table=True):
     """A note, or a boost of one (then `reblog_of_id` is set and the content is empty)."""
 
     __tablename__ = "statuses"
@@ -38,9 +39,9 @@ class Status(SQLModel, table=True):
         Index("ix_statuses_reblog", "reblog_of_id", "account_id"),
     )
 
-    id: int = Field(
-        default_factory=snowflake, sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
-    )
+    snowflake_time: ClassVar[str] = "published"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     uri: str = Field(max_length=2048, sa_column_kwargs={"unique": True})
     url: str | None = Field(default=None, max_length=2048)
     account_id: int = Field(sa_column=_account_fk())
@@ -138,13 +139,13 @@ class NotificationType(StrEnum):
     UPDATE = "update"
 
 
-class Notification(SQLModel, table=True):
+class Notification(SQLModel, Snowflaked, table=True):
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_account", "account_id", "id"),)
 
-    id: int = Field(
-        default_factory=snowflake, sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
-    )
+    snowflake_time: ClassVar[str] = "created_at"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     account_id: int = Field(sa_column=_account_fk())
     type: str = Field(max_length=32)
     from_account_id: int = Field(sa_column=_account_fk())

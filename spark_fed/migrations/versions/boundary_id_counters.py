@@ -1,0 +1,38 @@
+"""Id counters: the low bits of snowflake ids counted per millisecond, not drawn at random.
+
+Revision ID: boundary_id_counters
+Revises: 0013
+Create Date: 2026-12-08
+
+Each millisecond's counter starts above the ids already stored in it (statuses, notifications,
+media), whose low bits were random, so a new id never meets an old one.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "boundary_id_counters"
+down_revision: str | None = "0013"
+branch_labels: Sequence[str] | None = None
+depends_on: Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "id_counters",
+        sa.Column("millis", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("used", sa.Integer(), nullable=False),
+    )
+    op.execute(
+        "INSERT INTO id_counters (millis, used) "
+        "SELECT id >> 16, max(id & 65535) + 1 FROM ("
+        " SELECT id FROM statuses UNION ALL SELECT id FROM notifications"
+        " UNION ALL SELECT id FROM media_attachments"
+        ") AS stored GROUP BY id >> 16"
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("id_counters")
