@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .content import plain_text
-from .content.sources import Rendered, Source, render
+from .content.sources import Rendered, Source, render, web_address
 from .db import Database, dialect_insert
 from .models import (
     Account,
@@ -81,6 +81,8 @@ async def store_statuses(session: AsyncSession, new: Sequence[NewStatus]) -> lis
     rendered = [render(item.source) for item in new]
     for item, result in zip(new, rendered, strict=True):
         item.status.content = result.html
+        item.status.url = web_address(item.status.url)
+        item.status.in_reply_to_uri = web_address(item.status.in_reply_to_uri)
         if item.status.local:
             item.status.text = result.text if result.text is not None else plain_text(result.html)
         session.add(item.status)

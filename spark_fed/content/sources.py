@@ -10,6 +10,7 @@ is ever stored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -20,6 +21,8 @@ from .sanitize import sanitize_html
 if TYPE_CHECKING:
     from ..models import Account
 
+_WEB_ADDRESS = re.compile(r"https?://[^\x00-\x20\x7f]+\Z", re.IGNORECASE)
+
 #: A mention as written, keyed the way `mention_key` spells it.
 MentionKey = tuple[str, str | None]
 
@@ -27,6 +30,12 @@ MentionKey = tuple[str, str | None]
 def mention_key(username: str, host: str | None) -> MentionKey:
     """``@Bob@Example.com`` and ``@bob@example.com`` name one account."""
     return username.lower(), (host or "").lower() or None
+
+
+def web_address(url: str | None) -> str | None:
+    """URL if it is an http(s) address a page may link to, else None (a status's `url` and the
+    address it replies to are shown as links, so an archive's `javascript:` stops here too)."""
+    return url if url is not None and _WEB_ADDRESS.match(url) else None
 
 
 @dataclass(frozen=True)
