@@ -1,10 +1,13 @@
-"""Storing statuses: the one place that writes a status with everything that hangs off it.
+"""Storing statuses: the one status-write boundary, where every status is created and changed.
 
-A local post and a remote note arriving are the same write: the status, its
-mentions and tags, the reply count of its parent, the home feeds it lands in
-and the notifications it causes. Boosts and likes likewise. Callers run
-these inside their own `Database.write()` transaction, so a status is
-stored whole or not at all.
+A local post, an edit, an imported post and a remote note (from the inbox, a fetch or an
+outbox page) are the same write: the status, its mentions and tags, the reply count of its
+parent, the home feeds it lands in and the notifications it causes. Boosts and likes likewise.
+The text comes in as its source (`content.sources`: `Typed` by a local author, `Written`
+elsewhere) and is rendered or sanitised here, so no caller can store HTML that skipped both;
+a status's `url` and the address it replies to are kept only when they are web addresses.
+Callers run these inside their own `Database.write()` transaction, so a status is stored whole
+or not at all; its id is taken in that transaction too (`models.ids`).
 
 The author's `statuses_count` and `last_status_at` (Mastodon's account_stats) are kept here
 too, in the same transaction: they count the public and unlisted statuses, boosts included

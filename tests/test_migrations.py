@@ -1,5 +1,7 @@
 """The migrations build exactly the schema the models describe, on the configured database."""
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -8,6 +10,8 @@ from sqlmodel import SQLModel
 import spark_fed.models  # noqa: F401  (registers every table)
 from spark_fed.db import Database
 from spark_fed.migrations import upgrade
+from spark_fed.models import Account, Status
+from spark_fed.models.ids import new_ids, snowflake_floor
 
 
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")
@@ -22,5 +26,34 @@ async def test_migrated_schema_matches_the_models(database_url) -> None:
             )
         # Expression indexes cannot be reflected on SQLite; everything else must match.
         assert diff == []
+    finally:
+        await db.dispose()
+
+
+async def test_ids_stored_before_the_counters_are_never_given_again(database_url) -> None:
+    """Ids had 16 random low bits before the counters: a new id of that millisecond goes above."""
+    db = Database(await database_url())
+    moment = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    old_id = snowflake_floor(moment) | 0xFFF0
+    try:
+        await upgrade(db, "0013")
+        async with db.write() as session:
+            author = Account(
+                uri="https://x.example/users/u",
+                username="u",
+                domain="x.example",
+                inbox_url="https://x.example/users/u/inbox",
+                public_key_id="https://x.example/users/u#main-key",
+                public_key_pem="unused",
+            )
+            session.add(author)
+            await session.flush()
+            session.add(
+                Status(id=old_id, uri="https://x.example/old", account_id=author.id, published=moment)
+            )
+        await upgrade(db)
+        async with db.write() as session:
+            new = await new_ids(session, moment, 16)
+        assert min(new) > old_id and len(set(new)) == 16
     finally:
         await db.dispose()
