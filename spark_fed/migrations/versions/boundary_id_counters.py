@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from spark_fed.models.ids import COUNT_STORED_IDS
+
 revision: str = "boundary_id_counters"
 down_revision: str | None = "0013"
 branch_labels: Sequence[str] | None = None
@@ -25,13 +27,7 @@ def upgrade() -> None:
         sa.Column("millis", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("used", sa.Integer(), nullable=False),
     )
-    op.execute(
-        "INSERT INTO id_counters (millis, used) "
-        "SELECT id >> 16, max(id & 65535) + 1 FROM ("
-        " SELECT id FROM statuses UNION ALL SELECT id FROM notifications"
-        " UNION ALL SELECT id FROM media_attachments"
-        ") AS stored GROUP BY id >> 16"
-    )
+    op.execute(COUNT_STORED_IDS)
 
 
 def downgrade() -> None:
