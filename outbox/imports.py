@@ -37,7 +37,7 @@ from spark_fed.media.processing import MediaRejected
 from spark_fed.media.service import MAX_ATTACHMENTS, MAX_DESCRIPTION, attach
 from spark_fed.media.video import gif_from_video
 from spark_fed.models import Account, ImportedItem, ImportJob, ImportState, Status
-from spark_fed.models.ids import new_id
+from spark_fed.models.ids import number
 from spark_fed.models.types import utcnow
 from spark_fed.queries.safety import blockers_of
 from spark_fed.queries.statuses import followers_of
@@ -267,7 +267,13 @@ class _Importer:
                 remote = await followers_of(session, author.id, local=False)
                 blockers = await blockers_of(session, author.id, [r.id for r in remote])
                 recipients = preferred_inboxes([r for r in remote if r.id not in blockers])
-            new = [await self._numbered(session, prepared) for prepared in batch]
+            for prepared in batch:  # a batch written again after a failure numbers afresh
+                prepared.status.id = None
+            # Ids of the posts' original times, taken in increasing order of milliseconds (as every
+            # transaction takes them, so two never wait on each other's counters), before any is
+            # stored: a reply in the batch names its parent's id.
+            await number(session, [prepared.status for prepared in batch])
+            new = [await self._to_store(session, prepared) for prepared in batch]
             await store_statuses(session, new)
             for prepared in batch:
                 status, item = prepared.status, prepared.item
@@ -289,12 +295,10 @@ class _Importer:
         self.summary.imported += len(batch)
         self.summary.pictures += sum(len(p.media_ids) for p in batch)
 
-    async def _numbered(self, session: Any, prepared: _Prepared) -> NewStatus:
-        """The post's id (of its original time), its URLs, its parent in the archive, and what
-        it mentions, in the transaction that stores it; a batch written again after a failure
-        gets all of them afresh."""
+    async def _to_store(self, session: Any, prepared: _Prepared) -> NewStatus:
+        """The numbered post with its URLs, its parent in the archive and what it mentions, in
+        the transaction that stores it."""
         status, item, author = prepared.status, prepared.item, self.account
-        status.id = await new_id(session, status.published)
         status.uri = self.ctx.urls.status(author.username, status.id)
         status.url = self.ctx.urls.status_page(author.username, status.id)
         status.in_reply_to_id = status.in_reply_to_account_id = status.in_reply_to_uri = None
