@@ -29,6 +29,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from spark_fed.archives import Archive, ArchivedPost, ArchiveError, ParsedArchive, mastodon, twitter
+from spark_fed.content.format import link_html, named_link_html
 from spark_fed.content.sources import Written
 from spark_fed.context import Context
 from spark_fed.delivery import enqueue, preferred_inboxes
@@ -90,25 +91,14 @@ class _Prepared:
 
 def _reply_note(post: ArchivedPost) -> str:
     """The line a reply to someone else (or to a post not in the archive) opens with."""
-    from html import escape
-
     if not post.reply_to_url:
         return ""
-    url = escape(post.reply_to_url)
-    name = escape(post.reply_to_name or post.reply_to_url)
-    return f'<p>In reply to <a href="{url}" rel="nofollow noopener noreferrer" target="_blank">{name}</a></p>'
+    return f"<p>In reply to {named_link_html(post.reply_to_url, post.reply_to_name or post.reply_to_url)}</p>"
 
 
-def _links(post: ArchivedPost, linked: list[str]) -> str:
-    from html import escape
-
-    if not linked:
-        return ""
-    items = "<br>".join(
-        f'<a href="{escape(u)}" rel="nofollow noopener noreferrer" target="_blank">{escape(u)}</a>'
-        for u in linked
-    )
-    return f"<p>{items}</p>"
+def _links(linked: list[str]) -> str:
+    """What is linked rather than attached (videos, missing pictures), a line each."""
+    return f"<p>{'<br>'.join(link_html(url) for url in linked)}</p>" if linked else ""
 
 
 async def import_archive(
@@ -231,7 +221,7 @@ class _Importer:
                 continue
             media_ids.append(row.id)
             uploads.append(row)
-        html = reply_note + post.html + _links(post, linked)
+        html = reply_note + post.html + _links(linked)
         status = Status(
             account_id=author.id,
             local=True,
