@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 NOTE_TYPES = frozenset({"Note", "Article", "Question", "Page"})
 MAX_PARENT_DEPTH = 3
+# Notes stored a transaction by `ingest_many`. SQLite has one writer: a hundred notes keep its
+# lock for tens of milliseconds. PostgreSQL writers wait only on the rows they share, while each
+# transaction costs round trips of its own, so it takes bigger batches.
+PER_TRANSACTION = {"sqlite": 100, "postgresql": 1_000}
 _MAX_CONTENT = 100_000
 
 
@@ -87,10 +91,12 @@ class RemoteNotes:
         return stored[0]
 
     async def ingest_many(self, notes: list[dict[str, Any]], sender: Account) -> list[Status | NoteRejected]:
-        """Store SENDER's NOTES, in order, in one transaction; for each, its status or why not.
+        """Store SENDER's NOTES, in order, a batch a transaction (`PER_TRANSACTION`); for each,
+        its status or why not.
 
         For a page of an outbox or a backfill: a hundred notes cost about what one does, where a
-        transaction each would take the write lock a hundred times. A reply whose parent is
+        transaction each would take the write lock a hundred times, and no batch holds it for
+        long however many notes come. A reply whose parent is
         neither stored nor in the batch is stored first and linked to its parent afterwards
         (`link_parent`: the parent may need fetching, which no transaction waits for).
         """
@@ -106,7 +112,11 @@ class RemoteNotes:
                 continue
             results.append(None)
             batch.append((note, _status(note, uri, sender, None), sender))
-        stored = iter(await self._store(batch))
+        size = PER_TRANSACTION[self.db.engine.dialect.name]
+        stored_all: list[Status | NoteRejected] = []
+        for start in range(0, len(batch), size):
+            stored_all += await self._store(batch[start : start + size])
+        stored = iter(stored_all)
         done = [result if result is not None else next(stored) for result in results]
         for result in done:
             if isinstance(result, Status) and result.in_reply_to_uri and result.in_reply_to_id is None:
