@@ -204,6 +204,7 @@ def seed_notes(db_path: Path, notes: int, authors: int, followed: int, servers: 
         conn.execute(
             importlib.import_module("spark_fed.migrations.versions.0010_account_status_counts").BACKFILL
         )
+        conn.execute(importlib.import_module("spark_fed.models.ids").COUNT_STORED_IDS)  # ids go on above
     reader_feed = sorted((s for a, s in feed if a == reader_id), reverse=True)
     truths = {kind: ids[::-1] for kind, ids in truths.items()}
     return Seeded(reader_id, notes, len(statuses), len(feed), reader_feed, profile_id, truths)

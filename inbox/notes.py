@@ -10,7 +10,6 @@ from spark_fed.context import Context
 from spark_fed.federation.documents import id_of, same_origin
 from spark_fed.federation.notes import NoteRejected, visibility_of
 from spark_fed.models import Account, Favourite, Status, Tombstone, Visibility
-from spark_fed.models.ids import snowflake
 from spark_fed.models.types import utcnow
 from spark_fed.queries.statuses import find_status, has_local_follower
 from spark_fed.statuses import remove_favourite, remove_status, store_boost, store_favourite
@@ -77,7 +76,6 @@ async def announce(ctx: Context, actor: Account, activity: dict[str, Any]) -> No
         if await find_status(session, boost_id) is not None:
             return
         boost = Status(
-            id=snowflake(),
             uri=boost_id,
             account_id=actor.id,
             visibility=visibility_of(activity, actor),

@@ -29,20 +29,20 @@ from typing import Any
 from sqlmodel import col, select
 
 from spark_fed.archives import Archive, ArchivedPost, ArchiveError, ParsedArchive, mastodon, twitter
-from spark_fed.content import plain_text
+from spark_fed.content.format import link_html, named_link_html
+from spark_fed.content.sources import Written
 from spark_fed.context import Context
-from spark_fed.delivery import preferred_inboxes
+from spark_fed.delivery import enqueue, preferred_inboxes
 from spark_fed.errors import UsageError
-from spark_fed.http.responses import dumps
 from spark_fed.media.processing import MediaRejected
 from spark_fed.media.service import MAX_ATTACHMENTS, MAX_DESCRIPTION, attach
 from spark_fed.media.video import gif_from_video
-from spark_fed.models import Account, Delivery, ImportedItem, ImportJob, ImportState, Mention, Status
-from spark_fed.models.ids import snowflake
+from spark_fed.models import Account, ImportedItem, ImportJob, ImportState, Status
+from spark_fed.models.ids import number
 from spark_fed.models.types import utcnow
 from spark_fed.queries.safety import blockers_of
 from spark_fed.queries.statuses import followers_of
-from spark_fed.statuses import store_status
+from spark_fed.statuses import NewStatus, store_statuses
 
 from . import notes
 from .posts import note_document
@@ -78,33 +78,27 @@ class ImportProgress:
 
 @dataclass
 class _Prepared:
+    """A post ready to store: its row (id, URLs and parent are set when it is written), its HTML
+    as the archive and the import wrote it (sanitised by the status-write boundary), its uploads."""
+
     item: ArchivedPost
     status: Status
+    html: str
     media_ids: list[int]
     uploads: list[Any]
+    parent_source_id: str | None
 
 
 def _reply_note(post: ArchivedPost) -> str:
     """The line a reply to someone else (or to a post not in the archive) opens with."""
-    from html import escape
-
     if not post.reply_to_url:
         return ""
-    url = escape(post.reply_to_url)
-    name = escape(post.reply_to_name or post.reply_to_url)
-    return f'<p>In reply to <a href="{url}" rel="nofollow noopener noreferrer" target="_blank">{name}</a></p>'
+    return f"<p>In reply to {named_link_html(post.reply_to_url, post.reply_to_name or post.reply_to_url)}</p>"
 
 
-def _links(post: ArchivedPost, linked: list[str]) -> str:
-    from html import escape
-
-    if not linked:
-        return ""
-    items = "<br>".join(
-        f'<a href="{escape(u)}" rel="nofollow noopener noreferrer" target="_blank">{escape(u)}</a>'
-        for u in linked
-    )
-    return f"<p>{items}</p>"
+def _links(linked: list[str]) -> str:
+    """What is linked rather than attached (videos, missing pictures), a line each."""
+    return f"<p>{'<br>'.join(link_html(url) for url in linked)}</p>" if linked else ""
 
 
 async def import_archive(
@@ -145,6 +139,7 @@ class _Importer:
         self.progress = progress or (lambda _: None)
         self.summary = ImportSummary()
         self.known: dict[str, int | None] = {}  # source id → status id, earlier runs and this one
+        self.prepared: set[str] = set()  # source ids in batches not written yet
         self.next_send = utcnow()
 
     async def run(self, parsed: ParsedArchive, apply_profile: bool) -> ImportSummary:
@@ -187,10 +182,11 @@ class _Importer:
 
     async def _prepare(self, post: ArchivedPost) -> _Prepared | None:
         author = self.account
-        parent_id: int | None = None
+        parent_source_id: str | None = None
         reply_note = ""
-        if post.reply_to_source_id and self.known.get(post.reply_to_source_id):
-            parent_id = self.known[post.reply_to_source_id]
+        parent = post.reply_to_source_id
+        if parent and (self.known.get(parent) or parent in self.prepared):
+            parent_source_id = parent
         elif post.reply_to_url:
             self.summary.replies_to_others += 1
             reply_note = _reply_note(post)
@@ -225,30 +221,18 @@ class _Importer:
                 continue
             media_ids.append(row.id)
             uploads.append(row)
-        content = reply_note + post.html + _links(post, linked)
-        status_id = snowflake(post.published)
+        html = reply_note + post.html + _links(linked)
         status = Status(
-            id=status_id,
-            uri=self.ctx.urls.status(author.username, status_id),
-            url=self.ctx.urls.status_page(author.username, status_id),
             account_id=author.id,
             local=True,
             visibility=post.visibility,
-            content=content,
-            text=plain_text(content),
             summary=post.summary,
             sensitive=post.sensitive,
             language=post.language,
             published=post.published,
         )
-        if parent_id is not None:
-            status.in_reply_to_id = parent_id
-            status.in_reply_to_account_id = author.id
-            status.in_reply_to_uri = self.ctx.urls.status(author.username, parent_id)
-        elif post.reply_to_url and self.kind == "mastodon":
-            status.in_reply_to_uri = post.reply_to_url
-        self.known[post.source_id] = status_id
-        return _Prepared(post, status, media_ids, uploads)
+        self.prepared.add(post.source_id)
+        return _Prepared(post, status, html, media_ids, uploads, parent_source_id)
 
     async def _store(self, batch: list[_Prepared]) -> None:
         try:
@@ -259,6 +243,7 @@ class _Importer:
                 log.warning("import of %s failed: %s", prepared.item.source_id, exc)
                 self.summary.errors.append({"id": prepared.item.source_id, "reason": f"not stored: {exc}"})
                 self.known.pop(prepared.item.source_id, None)
+                self.prepared.discard(prepared.item.source_id)
                 await self.ctx.media.discard(prepared.uploads)
                 return
             for prepared in batch:
@@ -272,17 +257,18 @@ class _Importer:
                 remote = await followers_of(session, author.id, local=False)
                 blockers = await blockers_of(session, author.id, [r.id for r in remote])
                 recipients = preferred_inboxes([r for r in remote if r.id not in blockers])
+            for prepared in batch:  # a batch written again after a failure numbers afresh
+                prepared.status.id = None
+            # Ids of the posts' original times, taken in increasing order of milliseconds (as every
+            # transaction takes them, so two never wait on each other's counters), before any is
+            # stored: a reply in the batch names its parent's id.
+            await number(session, [prepared.status for prepared in batch])
+            new = [await self._to_store(session, prepared) for prepared in batch]
+            await store_statuses(session, new)
             for prepared in batch:
                 status, item = prepared.status, prepared.item
-                mentioned: list[Account] = []
-                if item.mention_uris:
-                    found = await session.exec(select(Account).where(col(Account.uri).in_(item.mention_uris)))
-                    mentioned = list(found.all())
-                await store_status(session, status, author, mentions=[], tags=item.tags)
-                for other in {a.id: a for a in mentioned}.values():
-                    session.add(Mention(status_id=status.id, account_id=other.id))
+                self.prepared.discard(item.source_id)
                 if prepared.media_ids:
-                    await session.flush()
                     await attach(session, author, status.id, prepared.media_ids)
                 session.add(
                     ImportedItem(
@@ -292,21 +278,33 @@ class _Importer:
                 await session.flush()
                 if self.announce and status.visibility in ("public", "unlisted") and recipients:
                     document = await note_document(self.ctx, session, status, author)
-                    activity = notes.create(author, document)
-                    body = dumps(activity).decode("utf-8")
                     self.next_send = max(self.next_send, utcnow()) + ANNOUNCE_INTERVAL
-                    for inbox in recipients:
-                        session.add(
-                            Delivery(
-                                sender_id=author.id,
-                                inbox_url=inbox,
-                                activity_id=activity["id"],
-                                body=body,
-                                next_attempt_at=self.next_send,
-                            )
-                        )
+                    enqueue(
+                        session, author, notes.create(author, document), recipients, not_before=self.next_send
+                    )
         self.summary.imported += len(batch)
         self.summary.pictures += sum(len(p.media_ids) for p in batch)
+
+    async def _to_store(self, session: Any, prepared: _Prepared) -> NewStatus:
+        """The numbered post with its URLs, its parent in the archive and what it mentions, in
+        the transaction that stores it."""
+        status, item, author = prepared.status, prepared.item, self.account
+        status.uri = self.ctx.urls.status(author.username, status.id)
+        status.url = self.ctx.urls.status_page(author.username, status.id)
+        status.in_reply_to_id = status.in_reply_to_account_id = status.in_reply_to_uri = None
+        parent_id = self.known.get(prepared.parent_source_id) if prepared.parent_source_id else None
+        if parent_id is not None:
+            status.in_reply_to_id = parent_id
+            status.in_reply_to_account_id = author.id
+            status.in_reply_to_uri = self.ctx.urls.status(author.username, parent_id)
+        elif item.reply_to_url and self.kind == "mastodon":
+            status.in_reply_to_uri = item.reply_to_url
+        self.known[item.source_id] = status.id
+        mentioned: list[Account] = []
+        if item.mention_uris:
+            found = await session.exec(select(Account).where(col(Account.uri).in_(item.mention_uris)))
+            mentioned = list(found.all())
+        return NewStatus(status, author, Written(prepared.html, mentioned, item.tags), notify=False)
 
 
 async def run_job(ctx: Context, job_id: int, path: Path) -> None:

@@ -8,7 +8,7 @@ from spark_fed.delivery import enqueue, preferred_inboxes
 from spark_fed.errors import UsageError
 from spark_fed.federation.notes import NoteRejected
 from spark_fed.models import Account, Favourite, Status, Visibility
-from spark_fed.models.ids import snowflake
+from spark_fed.models.ids import new_id
 from spark_fed.queries.statuses import followers_of
 from spark_fed.statuses import remove_favourite, remove_status, store_boost, store_favourite
 
@@ -47,7 +47,7 @@ async def boost(ctx: Context, booster: Account, url: str) -> Status:
         existing = await _boost_of(session, booster, original)
         if existing is not None:
             return existing
-        boost_id = snowflake()
+        boost_id = await new_id(session)
         row = Status(
             id=boost_id,
             uri=f"{ctx.urls.status(booster.username, boost_id)}/activity",
@@ -85,8 +85,8 @@ async def unboost(ctx: Context, booster: Account, url: str) -> str:
 
 async def like(ctx: Context, account: Account, url: str) -> str:
     status, author = await _target(ctx, url)
-    like_id = f"{account.uri}#likes/{snowflake()}"
     async with ctx.db.write() as session:
+        like_id = f"{account.uri}#likes/{await new_id(session)}"
         if not await store_favourite(session, account, status, like_id):
             existing = await _favourite_of(session, account, status)
             return existing.uri if existing is not None else like_id

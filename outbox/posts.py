@@ -2,10 +2,10 @@
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from spark_fed.content import Formatted, find_mentions, format_plain_text
+from spark_fed.content import find_mentions
+from spark_fed.content.sources import MentionKey, Typed, mention_key
 from spark_fed.context import Context
 from spark_fed.delivery import enqueue, preferred_inboxes
 from spark_fed.errors import UsageError
@@ -13,12 +13,16 @@ from spark_fed.federation.actors import ActorNotFound
 from spark_fed.federation.notes import NoteRejected
 from spark_fed.media.service import attach, attachments_of
 from spark_fed.models import Account, Status, Visibility
-from spark_fed.models.ids import snowflake
+from spark_fed.models.ids import new_id
 from spark_fed.models.types import utcnow
 from spark_fed.queries.safety import blockers_of
 from spark_fed.queries.statuses import find_status, followers_of, mentioned_accounts
 from spark_fed.queries.views import accounts_by_id, mentions_of, tags_of
-from spark_fed.statuses import notify_edit, remove_status, replace_tags_and_mentions, store_status
+from spark_fed.statuses import (
+    edit_status,
+    remove_status,
+    store_status,
+)
 
 from . import notes
 
@@ -27,14 +31,6 @@ log = logging.getLogger(__name__)
 
 class StatusNotFound(UsageError):
     """No status at that URL that this account may act on."""
-
-
-@dataclass(frozen=True)
-class Draft:
-    """What a text becomes: its HTML and the accounts and tags it names."""
-
-    formatted: Formatted
-    mentioned: list[Account]
 
 
 async def post(
@@ -55,31 +51,30 @@ async def post(
         raise UsageError(f"visibility must be one of {', '.join(Visibility)}")
     _check_length(ctx, text, with_media=bool(media_ids))
     parent = await _parent(ctx, reply_to) if reply_to else None
-    draft = await _draft(ctx, text)
-    status_id = snowflake()
-    status = Status(
-        id=status_id,
-        uri=ctx.urls.status(author.username, status_id),
-        url=ctx.urls.status_page(author.username, status_id),
-        account_id=author.id,
-        local=True,
-        visibility=visibility,
-        content=draft.formatted.html,
-        text=text,
-        summary=cw or "",
-        sensitive=bool(cw) or sensitive,
-        language=language,
-        in_reply_to_uri=parent.uri if parent else None,
-        in_reply_to_id=parent.id if parent else None,
-        in_reply_to_account_id=parent.account_id if parent else None,
-    )
+    source = await _typed(ctx, text)
     async with ctx.db.write() as session:
+        published = utcnow()
+        status_id = await new_id(session, published)
+        status = Status(
+            id=status_id,
+            uri=ctx.urls.status(author.username, status_id),
+            url=ctx.urls.status_page(author.username, status_id),
+            account_id=author.id,
+            local=True,
+            visibility=visibility,
+            summary=cw or "",
+            sensitive=bool(cw) or sensitive,
+            language=language,
+            in_reply_to_uri=parent.uri if parent else None,
+            in_reply_to_id=parent.id if parent else None,
+            in_reply_to_account_id=parent.account_id if parent else None,
+            published=published,
+        )
         parent_author = await session.get(Account, parent.account_id) if parent else None
-        await store_status(session, status, author, mentions=draft.mentioned, tags=list(draft.formatted.tags))
-        await session.flush()
+        rendered = await store_status(session, status, author, source)
         await attach(session, author, status.id, list(media_ids))
         document = await note_document(ctx, session, status, author)
-        recipients = await _recipients(session, status, author, draft.mentioned, parent_author)
+        recipients = await _recipients(session, status, author, rendered.mentions, parent_author)
         enqueue(session, author, notes.create(author, document), preferred_inboxes(recipients))
     ctx.deliveries_queued()
     return status
@@ -90,26 +85,19 @@ async def edit(
 ) -> Status:
     """MEDIA_IDS, when given, replace the post's images (None keeps them)."""
     _check_length(ctx, text, with_media=bool(media_ids))
-    draft = await _draft(ctx, text)
+    source = await _typed(ctx, text)
     async with ctx.db.write() as session:
         status = await _own_status(session, author, url)
         if media_ids is not None:
             await attach(session, author, status.id, list(media_ids))
-        status.content = draft.formatted.html
-        status.text = text
-        status.edited_at = utcnow()
-        session.add(status)
-        await replace_tags_and_mentions(
-            session, status, mentions=draft.mentioned, tags=list(draft.formatted.tags)
-        )
-        await notify_edit(session, status)
+        rendered = await edit_status(session, status, source, edited_at=utcnow())
         document = await note_document(ctx, session, status, author)
         parent_author = (
             await session.get(Account, status.in_reply_to_account_id)
             if status.in_reply_to_account_id
             else None
         )
-        recipients = await _recipients(session, status, author, draft.mentioned, parent_author)
+        recipients = await _recipients(session, status, author, rendered.mentions, parent_author)
         enqueue(session, author, notes.update(author, document), preferred_inboxes(recipients))
     ctx.deliveries_queued()
     return status
@@ -196,25 +184,17 @@ def _check_length(ctx: Context, text: str, *, with_media: bool = False) -> None:
         raise UsageError(f"a post has at most {limit} characters; this one has {len(text)}")
 
 
-async def _draft(ctx: Context, text: str) -> Draft:
-    """Resolve the text's mentions (WebFinger for remote ones), then format it."""
-    resolved: dict[tuple[str, str | None], Account] = {}
+async def _typed(ctx: Context, text: str) -> Typed:
+    """The text with its mentions resolved (WebFinger for remote ones), before any transaction:
+    the status-write boundary formats it."""
+    resolved: dict[MentionKey, Account] = {}
     for username, host in find_mentions(text):
         handle = f"{username}@{host or ctx.urls.domain}"
         try:
-            resolved[(username.lower(), (host or "").lower() or None)] = await ctx.actors.by_handle_or_url(
-                handle
-            )
+            resolved[mention_key(username, host)] = await ctx.actors.by_handle_or_url(handle)
         except (ActorNotFound, UsageError) as exc:
             log.info("mention @%s left as text: %s", handle, exc)
-
-    def link(username: str, host: str | None) -> tuple[str, str] | None:
-        account = resolved.get((username.lower(), (host or "").lower() or None))
-        return (account.uri, account.url or account.uri) if account else None
-
-    formatted = format_plain_text(text, link_mention=link, tag_url=ctx.urls.tag)
-    by_uri = {account.uri: account for account in resolved.values()}
-    return Draft(formatted=formatted, mentioned=[by_uri[m.actor_url] for m in formatted.mentions])
+    return Typed(text, ctx.urls.tag, resolved)
 
 
 async def _parent(ctx: Context, url: str) -> Status:

@@ -33,7 +33,7 @@ from spark_fed.models import (
     ReportCategory,
     Status,
 )
-from spark_fed.models.ids import snowflake
+from spark_fed.models.ids import new_id
 from spark_fed.models.types import utcnow
 from spark_fed.queries.accounts import find_local_user
 from spark_fed.queries.safety import find_block, find_mute
@@ -102,9 +102,8 @@ async def block(ctx: Context, account: Account, handle: str) -> Block:
         existing = await find_block(session, account.id, target.id)
         if existing is not None:
             return existing
-        row = Block(
-            account_id=account.id, target_account_id=target.id, uri=f"{account.uri}#blocks/{snowflake()}"
-        )
+        uri = f"{account.uri}#blocks/{await new_id(session)}"
+        row = Block(account_id=account.id, target_account_id=target.id, uri=uri)
         session.add(row)
         await _remove_follows(session, account, target)
         if not target.is_local:

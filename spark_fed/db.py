@@ -20,10 +20,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .changes import CHANNEL_OF_SESSION, Changes
 from .errors import ConfigError
+from .models.ids import assign_ids
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_ANALYSIS_LIMIT = 1000
@@ -34,6 +36,14 @@ _OPTIMIZED_AT = "spark_optimized_at"
 _WRITE_OPTION = "spark_write"
 
 
+class _Session(Session):
+    """Spark's sessions: every new status, notification or media row gets its id as it is
+    flushed, from the counters of `spark_fed.models.ids`, in the flushing transaction."""
+
+
+event.listen(_Session, "before_flush", assign_ids)
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -41,10 +51,13 @@ class Database:
         self.engine: AsyncEngine = _create_engine(url)
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
-        self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._read = async_sessionmaker(
+            self.engine, class_=AsyncSession, sync_session_class=_Session, expire_on_commit=False
+        )
         self._write = async_sessionmaker(
             self.engine.execution_options(**{_WRITE_OPTION: True}),
             class_=AsyncSession,
+            sync_session_class=_Session,
             expire_on_commit=False,
         )
         self.changes = Changes(self)

@@ -44,12 +44,24 @@ def preferred_inboxes(recipients: Iterable[Account]) -> list[str]:
     return list(inboxes)
 
 
-def enqueue(session: AsyncSession, sender: Account, activity: dict[str, Any], inboxes: Iterable[str]) -> int:
-    """Add one delivery per distinct inbox to the caller's transaction; returns how many."""
+def enqueue(
+    session: AsyncSession,
+    sender: Account,
+    activity: dict[str, Any],
+    inboxes: Iterable[str],
+    *,
+    not_before: datetime | None = None,
+) -> int:
+    """Add one delivery per distinct inbox to the caller's transaction; returns how many.
+
+    NOT_BEFORE holds them back until then (an import's announcements go out spread over time)."""
     body = dumps(activity).decode("utf-8")
     count = 0
     for inbox in dict.fromkeys(inboxes):
-        session.add(Delivery(sender_id=sender.id, inbox_url=inbox, activity_id=activity["id"], body=body))
+        delivery = Delivery(sender_id=sender.id, inbox_url=inbox, activity_id=activity["id"], body=body)
+        if not_before is not None:
+            delivery.next_attempt_at = not_before
+        session.add(delivery)
         count += 1
     return count
 

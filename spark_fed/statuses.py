@@ -1,10 +1,13 @@
-"""Storing statuses: the one place that writes a status with everything that hangs off it.
+"""Storing statuses: the one status-write boundary, where every status is created and changed.
 
-A local post and a remote note arriving are the same write: the status, its
-mentions and tags, the reply count of its parent, the home feeds it lands in
-and the notifications it causes. Boosts and likes likewise. Callers run
-these inside their own `Database.write()` transaction, so a status is
-stored whole or not at all.
+A local post, an edit, an imported post and a remote note (from the inbox, a fetch or an
+outbox page) are the same write: the status, its mentions and tags, the reply count of its
+parent, the home feeds it lands in and the notifications it causes. Boosts and likes likewise.
+The text comes in as its source (`content.sources`: `Typed` by a local author, `Written`
+elsewhere) and is rendered or sanitised here, so no caller can store HTML that skipped both;
+a status's `url` and the address it replies to are kept only when they are web addresses.
+Callers run these inside their own `Database.write()` transaction, so a status is stored whole
+or not at all; its id is taken in that transaction too (`models.ids`).
 
 The author's `statuses_count` and `last_status_at` (Mastodon's account_stats) are kept here
 too, in the same transaction: they count the public and unlisted statuses, boosts included
@@ -13,10 +16,16 @@ A status's visibility never changes after it is stored (edits and remote Updates
 text only), so nothing else moves them.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import ColumnElement, case, delete, func, literal, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .content import plain_text
+from .content.sources import Rendered, Source, render, web_address
 from .db import Database, dialect_insert
 from .models import (
     Account,
@@ -36,56 +45,105 @@ from .queries.statuses import followers_of
 
 COUNTED = (Visibility.PUBLIC, Visibility.UNLISTED)
 """The visibilities `statuses_count` counts."""
+_ROWS_PER_INSERT = 5_000
 
 
 def _insert(session: AsyncSession):
     return lambda table: dialect_insert(session.bind.dialect.name, table)
 
 
+@dataclass
+class NewStatus:
+    """A status to store: its row (without content), its author and where its text comes from.
+
+    A local status whose URL holds its id takes that id first (`spark_fed.models.ids.new_id`);
+    any other gets its id as it is stored. NOTIFY is False for an archived post: nobody is
+    pinged about a years-old post."""
+
+    status: Status
+    author: Account
+    source: Source
+    notify: bool = True
+
+
 async def store_status(
-    session: AsyncSession,
-    status: Status,
-    author: Account,
-    *,
-    mentions: list[Account],
-    tags: list[str],
-) -> None:
-    session.add(status)
+    session: AsyncSession, status: Status, author: Account, source: Source, *, notify: bool = True
+) -> Rendered:
+    """Store one status with everything that hangs off it; see `store_statuses`."""
+    return (await store_statuses(session, [NewStatus(status, author, source, notify)]))[0]
+
+
+async def store_statuses(session: AsyncSession, new: Sequence[NewStatus]) -> list[Rendered]:
+    """Store statuses with their content rendered or sanitised here, their mentions and tags, the
+    reply counts of their parents, the home feeds they land in and the notifications they cause.
+
+    Many at once cost about what one does: the counts, tags, followers and feed rows are
+    written a statement for all, which is what lets a backfill or an import store a batch in
+    one short transaction.
+    """
+    rendered = [render(item.source) for item in new]
+    for item, result in zip(new, rendered, strict=True):
+        item.status.content = result.html
+        item.status.url = web_address(item.status.url)
+        item.status.in_reply_to_uri = web_address(item.status.in_reply_to_uri)
+        if item.status.local:
+            item.status.text = result.text if result.text is not None else plain_text(result.html)
+        session.add(item.status)
     await session.flush()
-    await _count_stored(session, status)
-    for account in {a.id: a for a in mentions}.values():
-        session.add(Mention(status_id=status.id, account_id=account.id))
-    for tag_id in await _tag_ids(session, tags):
-        session.add(StatusTag(status_id=status.id, tag_id=tag_id))
-    if status.in_reply_to_id is not None:
-        await _bump(session, status.in_reply_to_id, "replies_count", 1)
-    readers = [a for a in mentions if a.is_local]
-    if status.visibility != Visibility.DIRECT:
-        readers += await followers_of(session, author.id, local=True)
-    if author.is_local:
-        readers.append(author)
-    await _add_to_feeds(session, status.id, readers)
-    for account in {a.id: a for a in mentions if a.is_local and a.id != author.id}.values():
-        session.add(
-            Notification(
-                account_id=account.id,
-                type=NotificationType.MENTION,
-                from_account_id=author.id,
-                status_id=status.id,
+    await _count_stored(session, [item.status for item in new])
+    tag_ids = await _tag_ids(session, [tag for result in rendered for tag in result.tags])
+    followers: dict[int, list[Account]] = {}
+    feeds: list[tuple[int, int]] = []
+    for item, result in zip(new, rendered, strict=True):
+        status, author = item.status, item.author
+        mentioned = list({a.id: a for a in result.mentions}.values())
+        session.add_all(Mention(status_id=status.id, account_id=a.id) for a in mentioned)
+        names = dict.fromkeys(tag.lower() for tag in result.tags if tag)
+        session.add_all(StatusTag(status_id=status.id, tag_id=tag_ids[name]) for name in names)
+        if status.in_reply_to_id is not None:
+            await _bump(session, status.in_reply_to_id, "replies_count", 1)
+        readers = [a for a in mentioned if a.is_local]
+        if status.visibility != Visibility.DIRECT:
+            if author.id not in followers:
+                followers[author.id] = await followers_of(session, author.id, local=True)
+            readers += followers[author.id]
+        if author.is_local:
+            readers.append(author)
+        feeds += [(reader.id, status.id) for reader in readers if reader.id is not None]
+        if item.notify:
+            session.add_all(
+                Notification(
+                    account_id=account.id,
+                    type=NotificationType.MENTION,
+                    from_account_id=author.id,
+                    status_id=status.id,
+                )
+                for account in mentioned
+                if account.is_local and account.id != author.id
             )
-        )
+    await _add_to_feeds(session, feeds)
+    return rendered
 
 
-async def replace_tags_and_mentions(
-    session: AsyncSession, status: Status, *, mentions: list[Account], tags: list[str]
-) -> None:
-    """After an edit: the new text's mentions and tags replace the old ones."""
+async def edit_status(
+    session: AsyncSession, status: Status, source: Source, *, edited_at: datetime
+) -> Rendered:
+    """New text for a stored status: rendered or sanitised here; its mentions and tags replace the
+    old ones, and those here who boosted it hear of the change."""
+    result = render(source)
+    status.content = result.html
+    if status.local:
+        status.text = result.text if result.text is not None else plain_text(result.html)
+    status.edited_at = edited_at
+    session.add(status)
     await session.exec(delete(Mention).where(col(Mention.status_id) == status.id))
     await session.exec(delete(StatusTag).where(col(StatusTag.status_id) == status.id))
-    for account in {a.id: a for a in mentions}.values():
+    for account in {a.id: a for a in result.mentions}.values():
         session.add(Mention(status_id=status.id, account_id=account.id))
-    for tag_id in await _tag_ids(session, tags):
-        session.add(StatusTag(status_id=status.id, tag_id=tag_id))
+    tag_ids = await _tag_ids(session, result.tags)
+    session.add_all(StatusTag(status_id=status.id, tag_id=tag_id) for tag_id in set(tag_ids.values()))
+    await notify_edit(session, status)
+    return result
 
 
 async def notify_edit(session: AsyncSession, status: Status) -> None:
@@ -149,13 +207,13 @@ async def remove_account(session: AsyncSession, account: Account) -> None:
 async def store_boost(session: AsyncSession, boost: Status, booster: Account, original: Status) -> None:
     session.add(boost)
     await session.flush()
-    await _count_stored(session, boost)
+    await _count_stored(session, [boost])
     await _bump(session, original.id, "reblogs_count", 1)
     readers = await followers_of(session, booster.id, local=True)
     if booster.is_local:
         readers.append(booster)
     seen = await _feeds_showing(session, original.id, [r.id for r in readers])
-    await _add_to_feeds(session, boost.id, [r for r in readers if r.id not in seen])
+    await _add_to_feeds(session, [(r.id, boost.id) for r in readers if r.id not in seen])
     await _notify_author(session, original, booster, NotificationType.REBLOG)
 
 
@@ -207,11 +265,13 @@ async def _feeds_showing(session: AsyncSession, note_id: int, account_ids: list[
     return set(rows.all())
 
 
-async def _add_to_feeds(session: AsyncSession, status_id: int, readers: list[Account]) -> None:
-    ids = sorted({a.id for a in readers if a.id is not None})
-    if ids:
-        rows = [{"account_id": account_id, "status_id": status_id} for account_id in ids]
-        await session.exec(_insert(session)(FeedEntry).values(rows).on_conflict_do_nothing())
+async def _add_to_feeds(session: AsyncSession, entries: list[tuple[int, int]]) -> None:
+    """Home-feed rows (reader, status), a few thousand a statement (SQLite allows 32,766
+    parameters in one, PostgreSQL 65,535)."""
+    rows = [{"account_id": reader, "status_id": status} for reader, status in sorted(set(entries))]
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        await session.exec(_insert(session)(FeedEntry).values(chunk).on_conflict_do_nothing())
 
 
 async def _bump(session: AsyncSession, status_id: int, counter: str, delta: int) -> None:
@@ -219,23 +279,26 @@ async def _bump(session: AsyncSession, status_id: int, counter: str, delta: int)
     await session.exec(update(Status).where(col(Status.id) == status_id).values({counter: column + delta}))
 
 
-async def _count_stored(session: AsyncSession, status: Status) -> None:
-    """One more status for its author, and `last_status_at` moves up to it if it is newer (a
-    remote note may arrive long after it was published). One UPDATE adds to what is stored,
-    so two writers never lose each other's count."""
-    if status.visibility not in COUNTED:
-        return
-    published = literal(status.published, UTCDateTime())
+async def _count_stored(session: AsyncSession, statuses: list[Status]) -> None:
+    """More statuses for their authors, and `last_status_at` moves up to the newest if it is newer
+    (a remote note may arrive long after it was published). One UPDATE per author adds to what
+    is stored, so two writers never lose each other's count."""
+    counted: dict[int, list[Status]] = {}
+    for status in statuses:
+        if status.visibility in COUNTED:
+            counted.setdefault(status.account_id, []).append(status)
     last = col(Account.last_status_at)
-    await session.exec(
-        update(Account)
-        .where(col(Account.id) == status.account_id)
-        .values(
-            statuses_count=col(Account.statuses_count) + 1,
-            last_status_at=case((or_(last.is_(None), last < published), published), else_=last),
+    for account_id, own in sorted(counted.items()):
+        published = literal(max(status.published for status in own), UTCDateTime())
+        await session.exec(
+            update(Account)
+            .where(col(Account.id) == account_id)
+            .values(
+                statuses_count=col(Account.statuses_count) + len(own),
+                last_status_at=case((or_(last.is_(None), last < published), published), else_=last),
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    )
 
 
 async def _boosts_by_account(session: AsyncSession, of: ColumnElement[bool]) -> dict[int, int]:
@@ -284,14 +347,16 @@ async def _uncount(session: AsyncSession, uncounted: dict[int, int]) -> None:
         )
 
 
-async def _tag_ids(session: AsyncSession, names: list[str]) -> list[int]:
+async def _tag_ids(session: AsyncSession, names: list[str]) -> dict[str, int]:
+    """The ids of these tags by lowercased name, the missing ones created."""
     names = sorted({name.lower() for name in names if name})
     if not names:
-        return []
+        return {}
     await session.exec(
         _insert(session)(Tag).values([{"name": name} for name in names]).on_conflict_do_nothing()
     )
-    return list((await session.exec(select(Tag.id).where(col(Tag.name).in_(names)))).all())
+    rows = await session.exec(select(Tag.name, Tag.id).where(col(Tag.name).in_(names)))
+    return dict(rows.all())
 
 
 async def clear_notifications(db: Database, account: Account, notification_id: int | None = None) -> None:

@@ -195,7 +195,14 @@ def twitter_zip(
     return path
 
 
-def mastodon_zip(path: Path, actor_url: str = "https://old.example/users/olduser") -> Path:
+def mastodon_zip(
+    path: Path,
+    actor_url: str = "https://old.example/users/olduser",
+    *,
+    extra: list[dict[str, Any]] = (),
+) -> Path:
+    """EXTRA: more notes, each a dict of what differs from a plain public note (`content` at least),
+    numbered from 100 and published a day apart from 2019-04-01."""
     followers = f"{actor_url}/followers"
 
     def create(n: int, published: str, content: str, **note: Any) -> dict[str, Any]:
@@ -264,6 +271,9 @@ def mastodon_zip(path: Path, actor_url: str = "https://old.example/users/olduser
             "object": "https://elsewhere.example/notes/1",
         },
     ]
+    for n, note in enumerate(extra):
+        fields = dict(note)
+        items.append(create(100 + n, f"2019-04-{n + 1:02d}T10:00:00Z", fields.pop("content"), **fields))
     outbox = {
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": "outbox.json",

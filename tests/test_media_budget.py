@@ -22,9 +22,10 @@ from PIL import Image
 from sqlmodel import col, select
 
 import outbox.posts as posts
+from spark_fed.content.sources import Written
 from spark_fed.media.budget import cached_bytes
 from spark_fed.models import Account, MediaAttachment, Status
-from spark_fed.models.ids import snowflake
+from spark_fed.models.ids import new_id
 from spark_fed.statuses import store_favourite, store_status
 
 from .conftest import Spark, free_port, test_config
@@ -80,16 +81,15 @@ async def remote_notes(spark: Spark, base: str, names: list[str]) -> dict[str, M
         session.add(author)
         await session.flush()
         for name in names:
-            status_id = snowflake()
+            status_id = await new_id(session)
             status = Status(
                 id=status_id,
                 uri=f"{author.uri}/statuses/{status_id}",
                 account_id=author.id,
                 local=False,
                 visibility="public",
-                content=f"<p>{name}</p>",
             )
-            await store_status(session, status, author, mentions=[], tags=[])
+            await store_status(session, status, author, Written(f"<p>{name}</p>"))
             await session.flush()
             row = MediaAttachment(
                 account_id=author.id,

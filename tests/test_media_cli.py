@@ -16,10 +16,11 @@ from PIL import ExifTags, Image
 from sqlmodel import col, select
 
 from spark_fed.cli import main
+from spark_fed.content.sources import Written
 from spark_fed.db import Database
 from spark_fed.media.storage import FileStore
 from spark_fed.models import Account, MediaAttachment, Status
-from spark_fed.models.ids import snowflake
+from spark_fed.models.ids import new_id
 from spark_fed.models.media import FetchState
 from spark_fed.models.types import utcnow
 from spark_fed.statuses import store_favourite, store_status
@@ -205,16 +206,15 @@ async def _remote_media(url: str, media: Path, liker_name: str) -> dict[str, Med
             ).one()
             made = {}
             for n, name in enumerate(("old", "new", "liked", "pending")):
-                status_id = snowflake()
+                status_id = await new_id(session)
                 status = Status(
                     id=status_id,
                     uri=f"{author.uri}/statuses/{status_id}",
                     account_id=author.id,
                     local=False,
                     visibility="public",
-                    content=f"<p>{name}</p>",
                 )
-                await store_status(session, status, author, mentions=[], tags=[])
+                await store_status(session, status, author, Written(f"<p>{name}</p>"))
                 await session.flush()
                 row = MediaAttachment(
                     account_id=author.id,

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from sqlmodel import SQLModel
 import spark_fed.models  # noqa: F401  (registers every table)
 from spark_fed.db import Database
 from spark_fed.migrations import file_heads, head_revision, stored_revisions, upgrade, upgrade_if_behind
+from spark_fed.models import Account, Status
+from spark_fed.models.ids import new_ids, snowflake_floor
 
 
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")
@@ -57,3 +60,32 @@ async def test_a_database_at_head_is_not_migrated_again_and_alembic_stays_unload
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "0 False False"
+
+
+async def test_ids_stored_before_the_counters_are_never_given_again(database_url) -> None:
+    """Ids had 16 random low bits before the counters: a new id of that millisecond goes above."""
+    db = Database(await database_url())
+    moment = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    old_id = snowflake_floor(moment) | 0xFFF0
+    try:
+        await upgrade(db, "0013")
+        async with db.write() as session:
+            author = Account(
+                uri="https://x.example/users/u",
+                username="u",
+                domain="x.example",
+                inbox_url="https://x.example/users/u/inbox",
+                public_key_id="https://x.example/users/u#main-key",
+                public_key_pem="unused",
+            )
+            session.add(author)
+            await session.flush()
+            session.add(
+                Status(id=old_id, uri="https://x.example/old", account_id=author.id, published=moment)
+            )
+        await upgrade(db)
+        async with db.write() as session:
+            new = await new_ids(session, moment, 16)
+        assert min(new) > old_id and len(set(new)) == 16
+    finally:
+        await db.dispose()

@@ -19,8 +19,9 @@ import pytest
 
 from outbox import actions, interactions, posts
 from spark_fed import browser_sessions
+from spark_fed.content.sources import Written
 from spark_fed.models import Account, Follow, FollowState, Status
-from spark_fed.models.ids import snowflake
+from spark_fed.models.ids import new_id
 from spark_fed.statuses import store_status
 
 from .conftest import Spark, free_port, test_config
@@ -61,18 +62,17 @@ async def _remote(spark: Spark, name: str, follower: Account) -> Account:
 
 async def _remote_note(spark: Spark, author: Account, text: str, mentions: list[Account]) -> Status:
     """A note by a remote AUTHOR as `inbox/notes.py` stores one that arrived (feeds, mentions)."""
-    status_id = snowflake()
-    status = Status(
-        id=status_id,
-        uri=f"{author.uri}/statuses/{status_id}",
-        url=f"https://remote.example/@{author.username}/{status_id}",
-        account_id=author.id,
-        local=False,
-        visibility="public",
-        content=f"<p>{text}</p>",
-    )
     async with spark.db.write() as session:
-        await store_status(session, status, author, mentions=mentions, tags=[])
+        status_id = await new_id(session)
+        status = Status(
+            id=status_id,
+            uri=f"{author.uri}/statuses/{status_id}",
+            url=f"https://remote.example/@{author.username}/{status_id}",
+            account_id=author.id,
+            local=False,
+            visibility="public",
+        )
+        await store_status(session, status, author, Written(f"<p>{text}</p>", mentions))
     return status
 
 

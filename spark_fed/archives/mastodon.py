@@ -149,7 +149,7 @@ def _post(
     post = ArchivedPost(
         source_id=note_id,
         published=published,
-        html=sanitize_html(content[:_MAX_CONTENT]),
+        html=content[:_MAX_CONTENT],  # sanitised where it is stored, as every status's
         tags=[t for t in dict.fromkeys(tags) if t],
         visibility=visibility(note, followers),
         summary=summary[:1000],

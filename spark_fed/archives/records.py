@@ -26,7 +26,8 @@ class ArchivedMedia:
 class ArchivedPost:
     source_id: str
     published: datetime
-    # Spark's HTML of the post, complete but for the thread note a missing parent may add.
+    # The post's HTML as the archive gives it (or Spark writes it from a tweet's text), complete
+    # but for the thread note a missing parent may add; sanitised when the status is stored.
     html: str
     tags: list[str] = field(default_factory=list)
     visibility: str = "public"

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ..content.format import link_html, normalize_tag
+from ..content.format import hashtag_html, link_html, named_link_html, normalize_tag
 from .records import ArchivedMedia, ArchivedPost, ArchiveError, ParsedArchive, Skipped
 from .zipread import Archive
 
@@ -220,16 +220,10 @@ def tweet_html(
             out.append(link_html(urls.get(url, url)))
         elif tag := match.group("tag"):
             tags.append(normalize_tag(tag))
-            out.append(
-                f'<a href="{html.escape(tag_url(tag))}" class="mention hashtag" rel="tag">'
-                f"#<span>{html.escape(tag)}</span></a>"
-            )
+            out.append(hashtag_html(tag_url(tag), tag))
         else:
             handle = match.group("handle")
-            out.append(
-                f'<a href="{TWITTER}/{handle}" rel="nofollow noopener noreferrer" target="_blank">'
-                f"@{handle}</a>"
-            )
+            out.append(named_link_html(f"{TWITTER}/{handle}", f"@{handle}"))
     out.append(_escape(text[last:]))
     body = "".join(out).replace("\r\n", "\n").strip()
     paragraphs = [p.strip().replace("\n", "<br>") for p in _PARAGRAPH_BREAK.split(body) if p.strip()]

@@ -37,6 +37,9 @@ __all__ = [
     "find_hashtags",
     "find_mentions",
     "format_plain_text",
+    "hashtag_html",
+    "link_html",
+    "named_link_html",
     "normalize_tag",
 ]
 
@@ -362,6 +365,16 @@ def link_html(url: str) -> str:
         f'<span class="{shown_class}">{_text(shown)}</span>'
         f'<span class="invisible">{_text(suffix)}</span></a>'
     )
+
+
+def named_link_html(url: str, text: str) -> str:
+    """A link shown as TEXT rather than its address (an import's "In reply to @jack")."""
+    return f'<a href="{_attr(url)}" target="_blank" rel="{LINK_REL}">{_text(text)}</a>'
+
+
+def hashtag_html(url: str, name: str) -> str:
+    """A hashtag's link as Mastodon marks it up; NAME as written, without the '#'."""
+    return _hashtag_html(url, name)
 
 
 def _mention_html(profile_url: str, display: str) -> str:

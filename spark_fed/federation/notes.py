@@ -15,15 +15,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..activitystreams import PUBLIC_ALIASES, as_list
-from ..content import sanitize_html
+from ..content.sources import Written
 from ..db import Database
 from ..media.records import note_attachments, replace_note_attachments, store_note_attachments
-from ..models import Account, Status, Visibility
-from ..models.ids import snowflake
+from ..models import Account, Status, Tombstone, Visibility
+from ..models.ids import number
 from ..models.types import utcnow
 from ..queries.statuses import find_status, is_tombstoned
 from ..singleflight import SingleFlight
-from ..statuses import notify_edit, replace_tags_and_mentions, store_status
+from ..statuses import NewStatus, edit_status, store_statuses
 from .actors import ActorNotFound, RemoteActors
 from .documents import id_of, same_origin
 
@@ -31,9 +31,12 @@ log = logging.getLogger(__name__)
 
 NOTE_TYPES = frozenset({"Note", "Article", "Question", "Page"})
 MAX_PARENT_DEPTH = 3
-STORE_ATTEMPTS = 3
 FETCH_SECONDS = 180.0
 """The longest a note fetch may take with what it brings along: its author and its parents."""
+# Notes stored a transaction by `ingest_many`. SQLite has one writer: a hundred notes keep its
+# lock for tens of milliseconds. PostgreSQL writers wait only on the rows they share, while each
+# transaction costs round trips of its own, so it takes bigger batches.
+PER_TRANSACTION = {"sqlite": 100, "postgresql": 1_000}
 _MAX_CONTENT = 100_000
 
 
@@ -88,34 +91,86 @@ class RemoteNotes:
         if known is not None:
             return known
         author = sender or await self._author(author_uri)
-        fields = _status_fields(note, uri, author, parent)
-        attempts_left = STORE_ATTEMPTS
-        while True:
-            try:
-                return await self._store(note, fields, author)
-            except IntegrityError:
-                # Ids are the published millisecond plus 16 random bits, and a burst of notes
-                # published in one second shares the millisecond: another id is drawn. A
-                # second delivery of the same note that won the race is found by the next try.
-                attempts_left -= 1
-                if attempts_left == 0:
+        try:
+            stored = await self._store([(note, _status(note, uri, author, parent), author)])
+        except IntegrityError:
+            # On PostgreSQL another delivery of the same note may commit between our look-up
+            # and our insert; the unique `uri` refuses the second, and the first is the answer.
+            async with self.db.read() as session:
+                if (known := await _stored(session, uri)) is None:
                     raise
+            return known
+        if isinstance(stored[0], NoteRejected):
+            raise stored[0]
+        return stored[0]
 
-    async def _store(self, note: dict[str, Any], fields: dict[str, Any], author: Account) -> Status:
-        """One transaction: stored already (by another delivery of it), deleted, or stored now."""
-        uri = fields["uri"]
+    async def ingest_many(self, notes: list[dict[str, Any]], sender: Account) -> list[Status | NoteRejected]:
+        """Store SENDER's NOTES, in order, a batch a transaction (`PER_TRANSACTION`); for each,
+        its status or why not.
+
+        For a page of an outbox or a backfill: a hundred notes cost about what one does, where a
+        transaction each would take the write lock a hundred times, and no batch holds it for
+        long however many notes come. A reply whose parent is
+        neither stored nor in the batch is stored first and linked to its parent afterwards
+        (`link_parent`: the parent may need fetching, which no transaction waits for).
+        """
+        results: list[Status | NoteRejected | None] = []
+        batch: list[tuple[dict[str, Any], Status, Account]] = []
+        for note in notes:
+            try:
+                uri, author_uri = _check_note(note)
+                if sender.uri != author_uri:
+                    raise NoteRejected(f"{uri} is attributed to {author_uri}, not to {sender.uri}")
+            except NoteRejected as exc:
+                results.append(exc)
+                continue
+            results.append(None)
+            batch.append((note, _status(note, uri, sender, None), sender))
+        size = PER_TRANSACTION[self.db.engine.dialect.name]
+        stored_all: list[Status | NoteRejected] = []
+        for start in range(0, len(batch), size):
+            stored_all += await self._store(batch[start : start + size])
+        stored = iter(stored_all)
+        done = [result if result is not None else next(stored) for result in results]
+        for result in done:
+            if isinstance(result, Status) and result.in_reply_to_uri and result.in_reply_to_id is None:
+                await self.link_parent(result)
+        return done
+
+    async def _store(
+        self, notes: list[tuple[dict[str, Any], Status, Account]]
+    ) -> list[Status | NoteRejected]:
+        """One transaction: each note stored already (by another delivery of it), deleted, or
+        stored now through the status-write boundary (which sanitises its HTML)."""
+        if not notes:
+            return []
+        uris = [status.uri for _, status, _ in notes]
+        parents = [s.in_reply_to_uri for _, s, _ in notes if s.in_reply_to_uri and s.in_reply_to_id is None]
         async with self.db.write() as session:
-            stored = await _stored(session, uri)
-            if stored is not None:
-                return stored
-            if await is_tombstoned(session, uri):
-                raise NoteRejected(f"{uri} was deleted")
-            status = Status(id=snowflake(fields["published"]), **fields)
-            mentions = await _mentioned(session, note)
-            await store_status(session, status, author, mentions=mentions, tags=_hashtags(note))
-            await session.flush()
-            await store_note_attachments(session, status.id, note_attachments(note, author.id))
-        return status
+            stored = await _statuses_by_uri(session, [*uris, *parents])
+            deleted = await _tombstoned(session, uris)
+            fresh = [s for _, s, _ in notes if s.uri not in stored and s.uri not in deleted]
+            await number(session, fresh)  # before storing: a reply in the batch links to its parent's id
+            results: list[Status | NoteRejected] = []
+            new: list[tuple[dict[str, Any], NewStatus]] = []
+            for note, status, author in notes:
+                if (known := stored.get(status.uri)) is not None:
+                    results.append(known)
+                    continue
+                if status.uri in deleted:
+                    results.append(NoteRejected(f"{status.uri} was deleted"))
+                    continue
+                parent = stored.get(status.in_reply_to_uri or "")
+                if status.in_reply_to_id is None and parent is not None:
+                    status.in_reply_to_id, status.in_reply_to_account_id = parent.id, parent.account_id
+                source = Written(_content(note), await _mentioned(session, note), _hashtags(note))
+                new.append((note, NewStatus(status, author, source)))
+                stored[status.uri] = status
+                results.append(status)
+            await store_statuses(session, [item for _, item in new])
+            for note, item in new:
+                await store_note_attachments(session, item.status.id, note_attachments(note, item.author.id))
+        return results
 
     async def update(self, note: dict[str, Any], sender: Account) -> Status | None:
         """Apply an Update from the note's author; only a newer `updated` changes the content."""
@@ -129,16 +184,11 @@ class RemoteNotes:
             edited = _time(note.get("updated"))
             if edited is None or (status.edited_at is not None and edited <= status.edited_at):
                 return status
-            status.content = _content(note)
             status.summary = _plain(note.get("summary"), 2000)
             status.sensitive = note.get("sensitive") is True or bool(status.summary)
-            status.edited_at = edited
-            session.add(status)
-            await replace_tags_and_mentions(
-                session, status, mentions=await _mentioned(session, note), tags=_hashtags(note)
-            )
+            source = Written(_content(note), await _mentioned(session, note), _hashtags(note))
+            await edit_status(session, status, source, edited_at=edited)
             await replace_note_attachments(session, status.id, note_attachments(note, sender.id))
-            await notify_edit(session, status)
         return status
 
     async def link_parent(self, status: Status) -> Status | None:
@@ -201,6 +251,16 @@ async def _stored(session: AsyncSession, uri: str) -> Status | None:
     return (await session.exec(select(Status).where(Status.uri == uri))).first()
 
 
+async def _statuses_by_uri(session: AsyncSession, uris: list[str]) -> dict[str, Status]:
+    found = await session.exec(select(Status).where(col(Status.uri).in_(sorted(set(uris)))))
+    return {status.uri: status for status in found}
+
+
+async def _tombstoned(session: AsyncSession, uris: list[str]) -> set[str]:
+    found = await session.exec(select(Tombstone.uri).where(col(Tombstone.uri).in_(sorted(set(uris)))))
+    return set(found.all())
+
+
 async def _mentioned(session: AsyncSession, note: dict[str, Any]) -> list[Account]:
     """Mentioned actors we know (local ones always): they get notified and may read it."""
     hrefs = {
@@ -213,23 +273,22 @@ async def _mentioned(session: AsyncSession, note: dict[str, Any]) -> list[Accoun
     return list((await session.exec(select(Account).where(col(Account.uri).in_(sorted(hrefs))))).all())
 
 
-def _status_fields(note: dict[str, Any], uri: str, author: Account, parent: Status | None) -> dict[str, Any]:
-    """The new status's columns but its id, which `_store` draws for each attempt."""
-    return {
-        "uri": uri,
-        "url": _url(note, uri),
-        "account_id": author.id,
-        "local": False,
-        "visibility": visibility_of(note, author),
-        "content": _content(note),
-        "summary": _plain(note.get("summary"), 2000),
-        "sensitive": note.get("sensitive") is True or bool(note.get("summary")),
-        "language": _language(note),
-        "in_reply_to_uri": _reply_uri(note),
-        "in_reply_to_id": parent.id if parent else None,
-        "in_reply_to_account_id": parent.account_id if parent else None,
-        "published": _published(note),
-    }
+def _status(note: dict[str, Any], uri: str, author: Account, parent: Status | None) -> Status:
+    """The new status's row; its id and content are the status-write boundary's to fill."""
+    return Status(
+        uri=uri,
+        url=_url(note, uri),
+        account_id=author.id,
+        local=False,
+        visibility=visibility_of(note, author),
+        summary=_plain(note.get("summary"), 2000),
+        sensitive=note.get("sensitive") is True or bool(note.get("summary")),
+        language=_language(note),
+        in_reply_to_uri=_reply_uri(note),
+        in_reply_to_id=parent.id if parent else None,
+        in_reply_to_account_id=parent.account_id if parent else None,
+        published=_published(note),
+    )
 
 
 def _check_note(note: Any) -> tuple[str, str]:
@@ -260,11 +319,12 @@ def visibility_of(note: dict[str, Any], author: Account) -> str:
 
 
 def _content(note: dict[str, Any]) -> str:
+    """The note's HTML as it came (`content`, else the first of `contentMap`), cut to a size."""
     content = note.get("content")
     if not isinstance(content, str):
         languages = note.get("contentMap")
         content = next(iter(languages.values()), "") if isinstance(languages, dict) and languages else ""
-    return sanitize_html(str(content)[:_MAX_CONTENT])
+    return str(content)[:_MAX_CONTENT]
 
 
 def _plain(value: Any, limit: int) -> str:

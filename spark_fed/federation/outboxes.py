@@ -36,12 +36,11 @@ class RecentPosts:
             log.info("outbox of %s not read: %s", account.uri, exc)
             return 0
         stored = 0
-        for note in _public_notes(items, account)[:MAX_ITEMS]:
-            try:
-                await self.notes.ingest(note, sender=account)
+        for result in await self.notes.ingest_many(_public_notes(items, account)[:MAX_ITEMS], account):
+            if isinstance(result, NoteRejected):
+                log.info("outbox note of %s not stored: %s", account.uri, result)
+            else:
                 stored += 1
-            except NoteRejected as exc:
-                log.info("outbox note of %s not stored: %s", account.uri, exc)
         return stored
 
     async def _first_page(self, outbox_url: str) -> list[Any]:

@@ -4,6 +4,7 @@ from .account import INSTANCE_ACTOR_USERNAME, Account
 from .changes import ChangeMarker
 from .credentials import AccessToken, Marker, OAuthApp, User, WebSession
 from .follow import Follow, FollowState
+from .ids import IdCounter
 from .imports import ImportedItem, ImportJob, ImportKind, ImportState
 from .jobs import Delivery, HostFailure, InboxItem, JobState, QueuedJob
 from .media import MediaAttachment
@@ -51,6 +52,7 @@ __all__ = [
     "Follow",
     "FollowState",
     "HostFailure",
+    "IdCounter",
     "ImportJob",
     "ImportKind",
     "ImportState",

@@ -8,11 +8,12 @@ the post's attachment, stays.
 
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from sqlalchemy import BigInteger, Column, Float, ForeignKey, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
-from .ids import snowflake
+from .ids import Snowflaked
 from .types import UTCDateTime, utcnow
 
 
@@ -30,7 +31,7 @@ class FetchState(StrEnum):
     FAILED = "failed"
 
 
-class MediaAttachment(SQLModel, table=True):
+class MediaAttachment(SQLModel, Snowflaked, table=True):
     __tablename__ = "media_attachments"
     __table_args__ = (
         Index("ix_media_status", "status_id", "position"),
@@ -41,9 +42,9 @@ class MediaAttachment(SQLModel, table=True):
         Index("ix_media_account_kind", "account_id", "kind"),
     )
 
-    id: int = Field(
-        default_factory=snowflake, sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
-    )
+    snowflake_time: ClassVar[str] = "created_at"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     account_id: int = Field(
         sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
     )

@@ -2,11 +2,12 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, text
 from sqlmodel import Field, SQLModel
 
-from .ids import snowflake
+from .ids import Snowflaked
 from .types import UTCDateTime, utcnow
 
 
@@ -31,7 +32,7 @@ def _partial(name: str, column: str, *more: str) -> Index:
     return Index(name, column, *more, sqlite_where=where, postgresql_where=where)
 
 
-class Status(SQLModel, table=True):
+class Status(SQLModel, Snowflaked, table=True):
     """A note, or a boost of one (then `reblog_of_id` is set and the content is empty)."""
 
     __tablename__ = "statuses"
@@ -52,9 +53,9 @@ class Status(SQLModel, table=True):
         _partial("ix_statuses_reblog", "reblog_of_id", "account_id"),
     )
 
-    id: int = Field(
-        default_factory=snowflake, sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
-    )
+    snowflake_time: ClassVar[str] = "published"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     uri: str = Field(max_length=2048, sa_column_kwargs={"unique": True})
     url: str | None = Field(default=None, max_length=2048)
     account_id: int = Field(sa_column=_account_fk())
@@ -159,7 +160,7 @@ class NotificationType(StrEnum):
     UPDATE = "update"
 
 
-class Notification(SQLModel, table=True):
+class Notification(SQLModel, Snowflaked, table=True):
     __tablename__ = "notifications"
     __table_args__ = (
         Index("ix_notifications_account", "account_id", "id"),
@@ -167,9 +168,9 @@ class Notification(SQLModel, table=True):
         Index("ix_notifications_from", "from_account_id"),
     )
 
-    id: int = Field(
-        default_factory=snowflake, sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
-    )
+    snowflake_time: ClassVar[str] = "created_at"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     account_id: int = Field(sa_column=_account_fk())
     type: str = Field(max_length=32)
     from_account_id: int = Field(sa_column=_account_fk())
