@@ -35,6 +35,7 @@ from .delivery import DeliverySender
 from .http.middleware import error_middleware, page_headers_middleware
 from .models import Delivery, InboxItem
 from .queue import Worker
+from .queue.hosts import HostHealth, claim_deliveries
 from .queue.intake import InboxIntake
 from .state import CONFIG, CONTEXT, DB, HOST_HEALTH, INTAKE, URLS
 from .urls import Urls
@@ -73,9 +74,22 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
 
     DEFER_TO (the intake's `busy`, inside `serve`) makes inbox processing step back during a burst.
     """
-    sender = DeliverySender(ctx.db, ctx.signed)
+    settings = ctx.config.delivery
+    health = HostHealth(
+        ctx.db, pause_after=settings.pause_after, first_pause=timedelta(seconds=settings.pause_seconds)
+    )
+    sender = DeliverySender(ctx.db, ctx.signed, health)
     workers = Workers(
-        delivery=Worker(ctx.db, Delivery, sender, concurrency=16),
+        delivery=Worker(
+            ctx.db,
+            Delivery,
+            sender,
+            # Many at once: a delivery waiting on a slow host costs a task, and the claim keeps
+            # any one host to `per_host` of them (spark_fed/queue/hosts.py).
+            concurrency=settings.concurrency,
+            claim=functools.partial(claim_deliveries, ctx.db, per_host=settings.per_host),
+            lease=timedelta(seconds=settings.lease_seconds),
+        ),
         inbox=Worker(
             ctx.db,
             InboxItem,

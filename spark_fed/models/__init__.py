@@ -4,7 +4,7 @@ from .account import INSTANCE_ACTOR_USERNAME, Account
 from .credentials import AccessToken, Marker, OAuthApp, User, WebSession
 from .follow import Follow, FollowState
 from .imports import ImportedItem, ImportJob, ImportKind, ImportState
-from .jobs import Delivery, HostFailure, InboxItem, JobState, QueuedJob
+from .jobs import Delivery, DeliveryHost, HostFailure, InboxItem, JobState, QueuedJob
 from .media import MediaAttachment
 from .safety import (
     AccountDomainBlock,
@@ -39,6 +39,7 @@ __all__ = [
     "AccountDomainBlock",
     "Block",
     "Delivery",
+    "DeliveryHost",
     "DomainBlock",
     "DomainSeverity",
     "Favourite",

@@ -6,7 +6,9 @@ statement that picks due rows; on PostgreSQL the picking subquery uses
 SQLite the write transaction is `BEGIN IMMEDIATE`, which serialises claims.
 A claim that is never settled (the worker died) expires with its lease and
 the job is picked up again; settling checks the token, so a worker that
-outlived its lease cannot overwrite what the next holder did.
+outlived its lease cannot overwrite what the next holder did. The lease is
+short and the worker renews it while the job runs (`renew`), so a job of a
+worker that was killed comes back within a lease, not after a long one.
 """
 
 import uuid
@@ -20,12 +22,19 @@ from ..db import Database
 from ..models import JobState, QueuedJob
 from ..models.types import utcnow
 
-DEFAULT_LEASE = timedelta(minutes=5)
+DEFAULT_LEASE = timedelta(seconds=30)
 J = TypeVar("J", bound=QueuedJob)
 
 
 class RetryLater(Exception):
-    """The job failed for now (a peer is down, a timeout): try again after the backoff."""
+    """The job failed for now (a peer is down, a timeout): try again after the backoff.
+
+    AFTER, when the peer said when to come back (`Retry-After`), replaces the backoff.
+    """
+
+    def __init__(self, message: str, after: timedelta | None = None) -> None:
+        super().__init__(message)
+        self.after = after
 
 
 class GiveUp(Exception):
@@ -56,6 +65,16 @@ async def claim(db: Database, model: type[J], limit: int, lease: timedelta = DEF
     async with db.write() as session:
         jobs = list((await session.exec(statement)).scalars().all())
     return sorted(jobs, key=lambda job: (job.next_attempt_at, job.id))
+
+
+async def renew(db: Database, model: type[QueuedJob], held: list[QueuedJob], lease: timedelta) -> None:
+    """Extend the lease of the jobs in HELD that are still ours: they are running, not abandoned."""
+    async with db.write() as session:
+        await session.exec(
+            update(model)
+            .where(_all_held(model, held), col(model.state) == JobState.QUEUED)
+            .values(locked_until=utcnow() + lease)
+        )
 
 
 async def due_count(db: Database, model: type[QueuedJob]) -> int:

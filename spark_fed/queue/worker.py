@@ -1,6 +1,7 @@
 """The loop that runs one queue's jobs, in `serve` and in `spark-fed worker` alike."""
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,12 @@ POLL_SECONDS = 0.5
 PRUNE_EVERY_SECONDS = 600.0
 STOP_GRACE_SECONDS = 10.0
 DEFERRED_CLAIM_SECONDS = 2.0
+CLAIM_BATCH = 16
+"""Claim once this many slots are free: each claim is a write transaction (on SQLite it makes the
+server's intake wait for the lock), so slots are refilled in batches, not one by one."""
+
+Claim = Callable[[int, timedelta], Awaitable[list[J]]]
+"""Leases up to N due jobs for LEASE (the default: `jobs.claim`, oldest first)."""
 
 
 class Worker(Generic[J]):
@@ -35,7 +42,9 @@ class Worker(Generic[J]):
     With ORDER_BY, jobs with the same key run one after another in the order
     they were queued (an actor's Undo must not overtake its Follow); jobs
     with different keys, and all jobs without it, run side by side, so one
-    slow peer holds up only its own slot.
+    slow peer holds up only its own slot. CLAIM replaces the oldest-first
+    claim (the delivery queue's is fair between hosts and caps each one).
+    The leases of running jobs are renewed every third of LEASE.
     """
 
     def __init__(
@@ -50,6 +59,8 @@ class Worker(Generic[J]):
         retention: timedelta = timedelta(days=7),
         order_by: Callable[[J], str] | None = None,
         defer_to: Callable[[], bool] | None = None,
+        claim: Claim[J] | None = None,
+        lease: timedelta = jobs.DEFAULT_LEASE,
     ) -> None:
         self.db = db
         self.model = model
@@ -69,12 +80,17 @@ class Worker(Generic[J]):
         # Finished jobs waiting to be settled together; until then their lease keeps them ours.
         self._done: list[J] = []
         self._key_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._claim: Claim[J] = claim or (lambda limit, lease: jobs.claim(db, model, limit, lease))
+        self.lease = lease
+        # Every job claimed and not yet settled, running or waiting in `_done`: the leases to renew.
+        self._held: dict[int, J] = {}
 
     def wake(self) -> None:
         """Work was queued in this process: look now instead of at the next poll."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        renewing = asyncio.create_task(self._renew_forever(stop), name=f"{self.model.__tablename__}-leases")
         try:
             while not stop.is_set():
                 claimed = await self._fill()
@@ -87,19 +103,34 @@ class Worker(Generic[J]):
             for task in self._in_flight:
                 task.cancel()
             await self._flush_done()
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
 
     async def run_once(self) -> int:
         """Claim what is due now and run it to the end; for tests and one-shot use."""
-        batch = await jobs.claim(self.db, self.model, self.concurrency)
+        batch = await self._claim(self.concurrency, self.lease)
         await asyncio.gather(*(self._run_job(job) for job in batch))
         await self._flush_done()
         return len(batch)
 
+    async def _renew_forever(self, stop: asyncio.Event) -> None:
+        """Keep the leases of held jobs alive: a job that runs long is not taken by another worker."""
+        every = self.lease.total_seconds() / 3
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+            held = list(self._held.values())
+            if not held:
+                continue
+            try:
+                await jobs.renew(self.db, self.model, held, self.lease)
+            except Exception:
+                # Leases not renewed run out: the jobs may run twice, never get lost.
+                log.exception("%s worker: renewing %d leases failed", self.model.__tablename__, len(held))
+
     async def _fill(self) -> int:
         free = self.concurrency - len(self._in_flight)
-        # Claim in batches, not one slot at a time: every claim is a write transaction, and on
-        # SQLite each one makes the server's intake wait for the lock.
-        if free <= 0 or (self._in_flight and free < max(1, self.concurrency // 2)):
+        if free <= 0 or (self._in_flight and free < min(CLAIM_BATCH, max(1, self.concurrency // 2))):
             return 0
         if self.defer_to is not None and self.defer_to():
             now = time.monotonic()
@@ -108,11 +139,12 @@ class Worker(Generic[J]):
             self._last_deferred_claim = now
             free = 1
         try:
-            batch = await jobs.claim(self.db, self.model, free)
+            batch = await self._claim(free, self.lease)
         except Exception:
             log.exception("%s worker: claiming failed", self.model.__tablename__)
             return 0
         for job in batch:  # oldest first, so per-key locks are taken in queue order
+            self._held[job.id] = job
             task = asyncio.create_task(self._run_job(job))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
@@ -152,12 +184,19 @@ class Worker(Generic[J]):
         try:
             await self.handle(job)
         except jobs.GiveUp as exc:
-            await jobs.mark_failed(self.db, self.model, job, str(exc) or type(exc).__name__)
+            reason = str(exc) or type(exc).__name__
+            await self._settled(jobs.mark_failed(self.db, self.model, job, reason), job)
             return
         except Exception as exc:
-            await self._retry(job, exc)
+            await self._settled(self._retry(job, exc), job)
             return
         self._done.append(job)
+
+    async def _settled(self, settling: Awaitable[None], job: J) -> None:
+        try:
+            await settling
+        finally:
+            self._held.pop(job.id, None)
 
     async def _flush_done(self) -> None:
         if not self._done:
@@ -171,6 +210,9 @@ class Worker(Generic[J]):
         except Exception:
             # The leases run out and the jobs run again: handlers tolerate a repeat.
             log.exception("%s worker: settling %d jobs failed", self.model.__tablename__, len(done))
+        finally:
+            for job in done:
+                self._held.pop(job.id, None)
 
     async def _retry(self, job: J, exc: Exception) -> None:
         error = str(exc) or type(exc).__name__
@@ -178,8 +220,10 @@ class Worker(Generic[J]):
             log.exception("%s job %s failed unexpectedly", self.model.__tablename__, job.id, exc_info=exc)
         if job.attempts + 1 >= self.max_attempts:
             await jobs.mark_failed(self.db, self.model, job, f"gave up: {error}")
-        else:
-            await jobs.reschedule(self.db, self.model, job, error, retry_delay(job.attempts))
+            return
+        after = exc.after if isinstance(exc, jobs.RetryLater) else None
+        delay = after if after is not None else retry_delay(job.attempts)
+        await jobs.reschedule(self.db, self.model, job, error, delay)
 
     async def _maybe_prune(self) -> None:
         now = time.monotonic()

@@ -1,0 +1,239 @@
+"""Deliveries by host: a claim that is fair between hosts and caps each, and the circuit breaker.
+
+One dead host must cost only its own deliveries (docs/decisions.md, "Delivery by host"):
+
+* The claim ranks due deliveries within their host (oldest first) and takes rank 1 of every
+  host before rank 2 of any, so a fresh post reaches every server before a backlog to one
+  server is worked through. A host gets no more than `per_host` deliveries in flight, counting
+  the leases other workers hold, so a host that hangs occupies a few slots, never the worker.
+* A host that fails `pause_after` times in a row is paused: its deliveries stay queued and are
+  not claimed, so they use neither slots nor retries. When the pause ends, one delivery at a
+  time probes it; a failed probe doubles the pause (up to an hour), a success or a signed
+  request from the host ends it and makes its failed deliveries due at once. A `Retry-After`
+  pauses the host until then. Mastodon's seven-day rule stays beside this (`host_failures`).
+"""
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import case, delete, func, or_, update
+from sqlmodel import col, select
+
+from ..db import Database
+from ..models import Delivery, DeliveryHost, HostFailure, JobState
+from ..models.types import utcnow
+
+UNAVAILABLE_AFTER_DAYS = 7
+MAX_PAUSE = timedelta(hours=1)
+
+
+async def claim_deliveries(db: Database, limit: int, lease: timedelta, *, per_host: int) -> list[Delivery]:
+    """Up to LIMIT due deliveries, round-robin over hosts, at most PER_HOST in flight per host.
+
+    Two workers may pick the same rows; the UPDATE takes only rows still unleased (PostgreSQL
+    re-checks its WHERE on a row another transaction just changed), so none is taken twice.
+    """
+    now = utcnow()
+    rank = (
+        func.row_number()
+        .over(partition_by=col(Delivery.host), order_by=(col(Delivery.next_attempt_at), col(Delivery.id)))
+        .label("rank")
+    )
+    paused = select(DeliveryHost.host).where(col(DeliveryHost.paused_until) > now)
+    due = (
+        select(col(Delivery.id).label("id"), col(Delivery.host).label("host"), Delivery.next_attempt_at, rank)
+        .where(
+            col(Delivery.state) == JobState.QUEUED,
+            col(Delivery.next_attempt_at) <= now,
+            _unleased(now),
+            col(Delivery.host).not_in(paused),
+        )
+        .subquery("due")
+    )
+    leased = (
+        select(col(Delivery.host).label("host"), func.count().label("n"))
+        .where(col(Delivery.state) == JobState.QUEUED, col(Delivery.locked_until) >= now)
+        .group_by(col(Delivery.host))
+        .subquery("leased")
+    )
+    # A host whose pause has run out is being probed: one delivery at a time.
+    cap = case((col(DeliveryHost.paused_until).is_not(None), 1), else_=per_host)
+    picked = (
+        select(due.c.id)
+        .outerjoin(leased, leased.c.host == due.c.host)
+        .outerjoin(DeliveryHost, col(DeliveryHost.host) == due.c.host)
+        .where(due.c.rank + func.coalesce(leased.c.n, 0) <= cap)
+        .order_by(due.c.rank, due.c.next_attempt_at, due.c.id)
+        .limit(limit)
+    )
+    statement = (
+        update(Delivery)
+        .where(col(Delivery.id).in_(picked.scalar_subquery()), _unleased(now))
+        .values(locked_until=now + lease, lease_token=uuid.uuid4().hex)
+        .returning(Delivery)
+        .execution_options(synchronize_session=False)
+    )
+    async with db.write() as session:
+        jobs = list((await session.exec(statement)).scalars().all())
+    return sorted(jobs, key=lambda job: (job.next_attempt_at, job.id))
+
+
+def _unleased(now: datetime):
+    return or_(col(Delivery.locked_until).is_(None), col(Delivery.locked_until) < now)
+
+
+def pause_for(failures: int, pause_after: int, first: timedelta) -> timedelta:
+    """The pause after FAILURES consecutive failures: FIRST, doubled by each failed probe."""
+    return min(first * 2 ** min(failures - pause_after, 16), MAX_PAUSE)
+
+
+class HostHealth:
+    """The hosts deliveries fail to: the breaker's pauses, and the seven-day rule.
+
+    What is in memory only saves writes (a success on a host with no trouble writes nothing);
+    the claim reads the table itself, so every worker process obeys every pause at once.
+    """
+
+    DAYS_REFRESH_SECONDS = 60.0
+    TROUBLE_REFRESH_SECONDS = 5.0
+
+    def __init__(self, db: Database, *, pause_after: int = 3, first_pause: timedelta = timedelta(seconds=30)):
+        self.db = db
+        self.pause_after = pause_after
+        self.first_pause = first_pause
+        self._unavailable: set[str] = set()
+        self._failing_days: set[str] = set()
+        self._troubled: set[str] = set()
+        self._days_loaded_at = float("-inf")
+        self._trouble_loaded_at = float("-inf")
+
+    async def _refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._days_loaded_at >= self.DAYS_REFRESH_SECONDS:
+            async with self.db.read() as session:
+                days = func.count(col(HostFailure.day))
+                rows = (
+                    await session.exec(select(HostFailure.host, days).group_by(col(HostFailure.host)))
+                ).all()
+            self._failing_days = {host for host, _ in rows}
+            self._unavailable = {host for host, count in rows if count >= UNAVAILABLE_AFTER_DAYS}
+            self._days_loaded_at = now
+        if now - self._trouble_loaded_at >= self.TROUBLE_REFRESH_SECONDS:
+            # Another worker may have paused a host this process then reaches: see it soon.
+            async with self.db.read() as session:
+                self._troubled = set((await session.exec(select(DeliveryHost.host))).all())
+            self._trouble_loaded_at = now
+
+    async def is_unavailable(self, host: str) -> bool:
+        """Failed on seven distinct days: gets nothing but follow traffic until it answers."""
+        await self._refresh()
+        return host in self._unavailable
+
+    async def failed(self, host: str, error: str, retry_after: timedelta | None = None) -> None:
+        """Count a failure; pause the host after `pause_after` in a row, or until RETRY_AFTER."""
+        now = utcnow()
+        insert = self.db.insert
+        async with self.db.write() as session:
+            today = datetime.now(UTC).date().isoformat()
+            await session.exec(insert(HostFailure).values(host=host, day=today).on_conflict_do_nothing())
+            counted = (
+                insert(DeliveryHost)
+                .values(host=host, failures=1, last_error=error[:500], updated_at=now)
+                .on_conflict_do_update(
+                    index_elements=["host"],
+                    set_={
+                        "failures": DeliveryHost.failures + 1,
+                        "last_error": error[:500],
+                        "updated_at": now,
+                    },
+                )
+                .returning(DeliveryHost.failures)
+            )
+            failures = (await session.exec(counted)).scalar_one()
+            if retry_after is not None:
+                until = now + min(retry_after, MAX_PAUSE)
+            elif failures >= self.pause_after:
+                until = now + pause_for(failures, self.pause_after, self.first_pause)
+            else:
+                until = None
+            if until is not None:
+                await session.exec(
+                    update(DeliveryHost).where(col(DeliveryHost.host) == host).values(paused_until=until)
+                )
+        self._failing_days.add(host)
+        self._troubled.add(host)
+
+    async def recovered(self, host: str) -> None:
+        """The host answered (or signed a request to us): forget its failures, resume its deliveries."""
+        await self._refresh()
+        if host not in self._failing_days and host not in self._troubled:
+            return
+        async with self.db.write() as session:
+            await session.exec(delete(HostFailure).where(col(HostFailure.host) == host))
+            await session.exec(delete(DeliveryHost).where(col(DeliveryHost.host) == host))
+            # What failed while the host was down goes now, not after the rest of its backoff.
+            # (Deliveries spaced out on purpose, an import's, have not failed and keep their time.)
+            await session.exec(
+                update(Delivery)
+                .where(
+                    col(Delivery.host) == host,
+                    col(Delivery.state) == JobState.QUEUED,
+                    col(Delivery.attempts) > 0,
+                    col(Delivery.next_attempt_at) > utcnow(),
+                )
+                .values(next_attempt_at=utcnow())
+            )
+        self._failing_days.discard(host)
+        self._unavailable.discard(host)
+        self._troubled.discard(host)
+
+
+@dataclass(frozen=True)
+class HostState:
+    """One host with deliveries waiting or trouble, as `spark-fed hosts` and the admin page show it."""
+
+    host: str
+    state: str  # "paused", "probing", "failing" or "ok"
+    waiting: int
+    failures: int
+    paused_until: datetime | None
+    last_error: str | None
+
+
+async def host_states(db: Database, limit: int = 500) -> list[HostState]:
+    """Hosts in trouble and hosts with deliveries queued, the most waiting first."""
+    now = utcnow()
+    async with db.read() as session:
+        waiting = dict(
+            (
+                await session.exec(
+                    select(Delivery.host, func.count())
+                    .where(col(Delivery.state) == JobState.QUEUED)
+                    .group_by(col(Delivery.host))
+                )
+            ).all()
+        )
+        troubled = {row.host: row for row in (await session.exec(select(DeliveryHost))).all()}
+    states = []
+    for host in set(waiting) | set(troubled):
+        row = troubled.get(host)
+        if row is None:
+            state = "ok"
+        elif row.paused_until is None:
+            state = "failing"
+        else:
+            state = "paused" if row.paused_until > now else "probing"
+        states.append(
+            HostState(
+                host=host,
+                state=state,
+                waiting=waiting.get(host, 0),
+                failures=row.failures if row else 0,
+                paused_until=row.paused_until if row else None,
+                last_error=row.last_error if row else None,
+            )
+        )
+    states.sort(key=lambda s: (s.state == "ok", -s.waiting, s.host))
+    return states[:limit]
