@@ -8,6 +8,7 @@ import contextlib
 import functools
 import gc
 import logging
+import resource
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -43,6 +44,8 @@ from .urls import Urls
 AREAS = (actors.routes, webfinger.routes, inbox.routes, outbox.routes, media.routes, api.oauth, api.routes)
 TEMPLATE_PACKAGES = ("spark_fed", "api", "web")
 TIDY_EVERY = 3600.0
+SPARE_FILES = 256
+"""Open files beyond the deliveries' sockets: the database, clients' connections, media."""
 
 
 @dataclass
@@ -75,6 +78,7 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
     DEFER_TO (the intake's `busy`, inside `serve`) makes inbox processing step back during a burst.
     """
     settings = ctx.config.delivery
+    _allow_open_files(settings.concurrency + SPARE_FILES)
     health = HostHealth(
         ctx.db, pause_after=settings.pause_after, first_pause=timedelta(seconds=settings.pause_seconds)
     )
@@ -89,6 +93,7 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
             concurrency=settings.concurrency,
             claim=functools.partial(claim_deliveries, ctx.db, per_host=settings.per_host),
             lease=timedelta(seconds=settings.lease_seconds),
+            before_settling=health.flush,
         ),
         inbox=Worker(
             ctx.db,
@@ -108,6 +113,20 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
     ctx.deliveries_queued = workers.delivery.wake
     ctx.inbox_stored = workers.inbox.wake
     return workers
+
+
+def _allow_open_files(wanted: int) -> None:
+    """Each delivery in flight holds a socket: raise the soft open-file limit to fit, if the hard
+    one allows (many systems start services with a soft limit of 1024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+    if raised < wanted:
+        logging.getLogger(__name__).warning(
+            "open files limited to %d: lower delivery.concurrency or raise the hard limit", hard
+        )
 
 
 def create_app(config: Config, *, migrate: bool = True) -> web.Application:

@@ -52,8 +52,8 @@ class FederationConfig:
 @dataclass(frozen=True)
 class DeliveryConfig:
     # Deliveries in flight at once in each worker process: a waiting one costs a task and a
-    # socket, so this is large and no handful of dead hosts can fill it.
-    concurrency: int = 256
+    # socket (the file limit is raised to fit), so this is large and dead hosts cannot fill it.
+    concurrency: int = 1024
     # Requests in flight to one host at a time, across workers: what one host can occupy.
     per_host: int = 4
     # A claimed job's lease; renewed while it runs, so a dead worker's jobs return this fast.

@@ -85,7 +85,7 @@ class DeliverySender:
         except FetchError as exc:
             if not exc.retryable:
                 raise GiveUp(str(exc)) from None
-            await self.health.failed(host, str(exc))
+            self.health.failed(host, str(exc))
             raise RetryLater(str(exc)) from None
         await self._settle(job, host, response.status, response.headers, response.body)
 
@@ -93,12 +93,12 @@ class DeliverySender:
         self, job: Delivery, host: str, status: int, headers: CIMultiDictProxy[str], body: bytes
     ) -> None:
         if 200 <= status < 300:
-            await self.health.recovered(host)
+            await self.health.answered(host)
             return
         reason = f"{job.inbox_url} answered {status}{_error_text(body)}"
         if status in RETRIED_STATUSES or (status >= 500 and status != 501):
             after = retry_after(headers.get("Retry-After"))
-            await self.health.failed(host, reason, after)
+            self.health.failed(host, reason, after)
             raise RetryLater(reason, after)
         if status == 410:
             await self._actor_gone(job.inbox_url)

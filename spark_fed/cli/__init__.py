@@ -27,6 +27,7 @@ from ..queries.accounts import find_local_user, list_local_users, users_of
 from ..queries.follows import FOLLOWERS, FOLLOWING, Direction, list_follows
 from ..tokens import DEFAULT_SCOPES, create_token, parse_scopes
 from ..usernames import check_username
+from .hosts import add_commands as add_host_commands
 from .imports import add_commands as add_import_commands
 from .media import add_commands as add_media_commands
 from .moderation import add_commands as add_moderation_commands
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_commands(commands, _local_user)
     add_safety_commands(commands, _local_user)
     add_moderation_commands(commands, users)
+    add_host_commands(commands)
     requests = commands.add_parser("follow-requests", help="pending requests to a locked account")
     actions = requests.add_subparsers(dest="requests_command", required=True)
     listing = actions.add_parser("list", help="list pending requests to NAME")

@@ -8,9 +8,10 @@ One dead host must cost only its own deliveries (docs/decisions.md, "Delivery by
   the leases other workers hold, so a host that hangs occupies a few slots, never the worker.
 * A host that fails `pause_after` times in a row is paused: its deliveries stay queued and are
   not claimed, so they use neither slots nor retries. When the pause ends, one delivery at a
-  time probes it; a failed probe doubles the pause (up to an hour), a success or a signed
-  request from the host ends it and makes its failed deliveries due at once. A `Retry-After`
-  pauses the host until then. Mastodon's seven-day rule stays beside this (`host_failures`).
+  time (the oldest, due or not) probes it; a failed probe doubles the pause (up to an hour), a
+  success or a signed request from the host ends it and makes its failed deliveries due at
+  once. A `Retry-After` pauses the host until then. Mastodon's seven-day rule stays beside
+  this (`host_failures`).
 """
 
 import time
@@ -20,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, delete, func, or_, update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..db import Database
 from ..models import Delivery, DeliveryHost, HostFailure, JobState
@@ -42,11 +44,14 @@ async def claim_deliveries(db: Database, limit: int, lease: timedelta, *, per_ho
         .label("rank")
     )
     paused = select(DeliveryHost.host).where(col(DeliveryHost.paused_until) > now)
+    # A host whose pause has run out is probed with its oldest delivery even if that one's own
+    # backoff has not: while a host is paused, the breaker, not the backoff, decides when to try.
+    probing = select(DeliveryHost.host).where(col(DeliveryHost.paused_until) <= now)
     due = (
         select(col(Delivery.id).label("id"), col(Delivery.host).label("host"), Delivery.next_attempt_at, rank)
         .where(
             col(Delivery.state) == JobState.QUEUED,
-            col(Delivery.next_attempt_at) <= now,
+            or_(col(Delivery.next_attempt_at) <= now, col(Delivery.host).in_(probing)),
             _unleased(now),
             col(Delivery.host).not_in(paused),
         )
@@ -60,12 +65,16 @@ async def claim_deliveries(db: Database, limit: int, lease: timedelta, *, per_ho
     )
     # A host whose pause has run out is being probed: one delivery at a time.
     cap = case((col(DeliveryHost.paused_until).is_not(None), 1), else_=per_host)
+    # Within a rank, hosts that answer go before hosts that have been failing, and hosts with
+    # nothing outstanding before hosts still busy with (or hanging on) earlier deliveries.
+    failing = case((col(DeliveryHost.host).is_(None), 0), else_=1)
+    in_flight = func.coalesce(leased.c.n, 0)
     picked = (
         select(due.c.id)
         .outerjoin(leased, leased.c.host == due.c.host)
         .outerjoin(DeliveryHost, col(DeliveryHost.host) == due.c.host)
-        .where(due.c.rank + func.coalesce(leased.c.n, 0) <= cap)
-        .order_by(due.c.rank, due.c.next_attempt_at, due.c.id)
+        .where(due.c.rank + in_flight <= cap)
+        .order_by(due.c.rank, failing, in_flight, due.c.next_attempt_at, due.c.id)
         .limit(limit)
     )
     statement = (
@@ -108,6 +117,7 @@ class HostHealth:
         self._troubled: set[str] = set()
         self._days_loaded_at = float("-inf")
         self._trouble_loaded_at = float("-inf")
+        self._pending: dict[str, _Outcome] = {}
 
     async def _refresh(self) -> None:
         now = time.monotonic()
@@ -131,63 +141,110 @@ class HostHealth:
         await self._refresh()
         return host in self._unavailable
 
-    async def failed(self, host: str, error: str, retry_after: timedelta | None = None) -> None:
-        """Count a failure; pause the host after `pause_after` in a row, or until RETRY_AFTER."""
-        now = utcnow()
-        insert = self.db.insert
+    def failed(self, host: str, error: str, retry_after: timedelta | None = None) -> None:
+        """Count a failure, written at the next `flush` (the worker's, before it settles the job)."""
+        outcome = self._pending.setdefault(host, _Outcome())
+        outcome.failures += 1
+        outcome.error = error
+        outcome.retry_after = retry_after or outcome.retry_after
+
+    async def answered(self, host: str) -> None:
+        """A delivery succeeded: the host's trouble ends at the next `flush` (if it had any)."""
+        await self._refresh()
+        if host in self._troubled or host in self._failing_days or host in self._pending:
+            self._pending[host] = _Outcome(recovered=True)
+
+    async def flush(self) -> None:
+        """Write the outcomes gathered since the last flush, in one transaction."""
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return
         async with self.db.write() as session:
-            today = datetime.now(UTC).date().isoformat()
-            await session.exec(insert(HostFailure).values(host=host, day=today).on_conflict_do_nothing())
-            counted = (
-                insert(DeliveryHost)
-                .values(host=host, failures=1, last_error=error[:500], updated_at=now)
-                .on_conflict_do_update(
-                    index_elements=["host"],
-                    set_={
-                        "failures": DeliveryHost.failures + 1,
-                        "last_error": error[:500],
-                        "updated_at": now,
-                    },
-                )
-                .returning(DeliveryHost.failures)
-            )
-            failures = (await session.exec(counted)).scalar_one()
-            if retry_after is not None:
-                until = now + min(retry_after, MAX_PAUSE)
-            elif failures >= self.pause_after:
-                until = now + pause_for(failures, self.pause_after, self.first_pause)
-            else:
-                until = None
-            if until is not None:
-                await session.exec(
-                    update(DeliveryHost).where(col(DeliveryHost.host) == host).values(paused_until=until)
-                )
-        self._failing_days.add(host)
-        self._troubled.add(host)
+            for host, outcome in pending.items():
+                if outcome.recovered:
+                    await _forget(session, host)
+                if outcome.failures:
+                    await self._count(session, host, outcome)
+        for host, outcome in pending.items():
+            if outcome.recovered:
+                self._forgotten(host)
+            if outcome.failures:
+                self._failing_days.add(host)
+                self._troubled.add(host)
 
     async def recovered(self, host: str) -> None:
-        """The host answered (or signed a request to us): forget its failures, resume its deliveries."""
+        """The host sent us a signed request: it is up; forget its failures and resume its deliveries."""
         await self._refresh()
+        self._pending.pop(host, None)
         if host not in self._failing_days and host not in self._troubled:
             return
         async with self.db.write() as session:
-            await session.exec(delete(HostFailure).where(col(HostFailure.host) == host))
-            await session.exec(delete(DeliveryHost).where(col(DeliveryHost.host) == host))
-            # What failed while the host was down goes now, not after the rest of its backoff.
-            # (Deliveries spaced out on purpose, an import's, have not failed and keep their time.)
-            await session.exec(
-                update(Delivery)
-                .where(
-                    col(Delivery.host) == host,
-                    col(Delivery.state) == JobState.QUEUED,
-                    col(Delivery.attempts) > 0,
-                    col(Delivery.next_attempt_at) > utcnow(),
-                )
-                .values(next_attempt_at=utcnow())
-            )
+            await _forget(session, host)
+        self._forgotten(host)
+
+    def _forgotten(self, host: str) -> None:
         self._failing_days.discard(host)
         self._unavailable.discard(host)
         self._troubled.discard(host)
+
+    async def _count(self, session: AsyncSession, host: str, outcome: "_Outcome") -> None:
+        """Add OUTCOME's failures; pause the host after `pause_after` in a row, or until Retry-After."""
+        now = utcnow()
+        insert = self.db.insert
+        today = datetime.now(UTC).date().isoformat()
+        await session.exec(insert(HostFailure).values(host=host, day=today).on_conflict_do_nothing())
+        error = outcome.error[:500]
+        counted = (
+            insert(DeliveryHost)
+            .values(host=host, failures=outcome.failures, last_error=error, updated_at=now)
+            .on_conflict_do_update(
+                index_elements=["host"],
+                set_={
+                    "failures": col(DeliveryHost.failures) + outcome.failures,
+                    "last_error": error,
+                    "updated_at": now,
+                },
+            )
+            .returning(DeliveryHost.failures)
+        )
+        failures = (await session.exec(counted)).scalar_one()
+        if outcome.retry_after is not None:
+            until = now + min(outcome.retry_after, MAX_PAUSE)
+        elif failures >= self.pause_after:
+            until = now + pause_for(failures, self.pause_after, self.first_pause)
+        else:
+            return
+        pause = update(DeliveryHost).where(col(DeliveryHost.host) == host).values(paused_until=until)
+        await session.exec(pause)
+
+
+@dataclass
+class _Outcome:
+    """What happened with one host since the last flush."""
+
+    failures: int = 0
+    error: str = ""
+    retry_after: timedelta | None = None
+    recovered: bool = False
+
+
+async def _forget(session: AsyncSession, host: str) -> None:
+    """End HOST's trouble; what failed while it was down goes now, not after the rest of its backoff.
+
+    (Deliveries spaced out on purpose, an import's, have not failed and keep their time.)
+    """
+    await session.exec(delete(HostFailure).where(col(HostFailure.host) == host))
+    await session.exec(delete(DeliveryHost).where(col(DeliveryHost.host) == host))
+    await session.exec(
+        update(Delivery)
+        .where(
+            col(Delivery.host) == host,
+            col(Delivery.state) == JobState.QUEUED,
+            col(Delivery.attempts) > 0,
+            col(Delivery.next_attempt_at) > utcnow(),
+        )
+        .values(next_attempt_at=utcnow())
+    )
 
 
 @dataclass(frozen=True)

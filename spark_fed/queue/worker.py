@@ -25,6 +25,11 @@ DEFERRED_CLAIM_SECONDS = 2.0
 CLAIM_BATCH = 16
 """Claim once this many slots are free: each claim is a write transaction (on SQLite it makes the
 server's intake wait for the lock), so slots are refilled in batches, not one by one."""
+FLUSH_EVERY_SECONDS = 0.1
+"""How long finished jobs may wait to be written together (their leases hold them meanwhile)."""
+CLAIM_MAX = 64
+"""The most one claim takes: with a thousand free slots, jobs start in waves that each begin at
+once, instead of one claim whose thousand rows all wait for the last to be signed."""
 
 Claim = Callable[[int, timedelta], Awaitable[list[J]]]
 """Leases up to N due jobs for LEASE (the default: `jobs.claim`, oldest first)."""
@@ -44,7 +49,10 @@ class Worker(Generic[J]):
     with different keys, and all jobs without it, run side by side, so one
     slow peer holds up only its own slot. CLAIM replaces the oldest-first
     claim (the delivery queue's is fair between hosts and caps each one).
-    The leases of running jobs are renewed every third of LEASE.
+    The leases of running jobs are renewed every third of LEASE. Outcomes
+    are written in batches; BEFORE_SETTLING runs just before each (the
+    delivery queue writes its hosts' failures there, so a host's pause is
+    stored before its jobs are free to be claimed again).
     """
 
     def __init__(
@@ -61,6 +69,7 @@ class Worker(Generic[J]):
         defer_to: Callable[[], bool] | None = None,
         claim: Claim[J] | None = None,
         lease: timedelta = jobs.DEFAULT_LEASE,
+        before_settling: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         self.model = model
@@ -78,11 +87,13 @@ class Worker(Generic[J]):
         self._last_prune = 0.0
         self._in_flight: set[asyncio.Task[None]] = set()
         # Finished jobs waiting to be settled together; until then their lease keeps them ours.
-        self._done: list[J] = []
+        self._settled: jobs.Settled[J] = jobs.Settled()
+        self._last_flush = 0.0
         self._key_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._claim: Claim[J] = claim or (lambda limit, lease: jobs.claim(db, model, limit, lease))
         self.lease = lease
-        # Every job claimed and not yet settled, running or waiting in `_done`: the leases to renew.
+        self.before_settling = before_settling
+        # Every job claimed and not yet settled, running or waiting in `_settled`: leases to renew.
         self._held: dict[int, J] = {}
 
     def wake(self) -> None:
@@ -96,13 +107,15 @@ class Worker(Generic[J]):
                 claimed = await self._fill()
                 await self._maybe_prune()
                 await self._wait(stop, idle=claimed == 0)
-                await self._flush_done()
+                # Nothing to claim may mean jobs finished but unwritten still count as leased
+                # (against a host's cap): write them now rather than after the interval.
+                await self._flush(now=claimed == 0)
         finally:
             if self._in_flight:
                 await asyncio.wait(self._in_flight, timeout=STOP_GRACE_SECONDS)
             for task in self._in_flight:
                 task.cancel()
-            await self._flush_done()
+            await self._flush(now=True)
             renewing.cancel()
             await asyncio.gather(renewing, return_exceptions=True)
 
@@ -110,7 +123,7 @@ class Worker(Generic[J]):
         """Claim what is due now and run it to the end; for tests and one-shot use."""
         batch = await self._claim(self.concurrency, self.lease)
         await asyncio.gather(*(self._run_job(job) for job in batch))
-        await self._flush_done()
+        await self._flush(now=True)
         return len(batch)
 
     async def _renew_forever(self, stop: asyncio.Event) -> None:
@@ -139,7 +152,7 @@ class Worker(Generic[J]):
             self._last_deferred_claim = now
             free = 1
         try:
-            batch = await self._claim(free, self.lease)
+            batch = await self._claim(min(free, CLAIM_MAX), self.lease)
         except Exception:
             log.exception("%s worker: claiming failed", self.model.__tablename__)
             return 0
@@ -156,8 +169,9 @@ class Worker(Generic[J]):
             return  # slots left and work was found: claim again at once
         waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
         waiters |= set(self._in_flight)
+        timeout = FLUSH_EVERY_SECONDS if self._settled else POLL_SECONDS
         try:
-            await asyncio.wait(waiters, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters - self._in_flight:
                 waiter.cancel()
@@ -184,46 +198,39 @@ class Worker(Generic[J]):
         try:
             await self.handle(job)
         except jobs.GiveUp as exc:
-            reason = str(exc) or type(exc).__name__
-            await self._settled(jobs.mark_failed(self.db, self.model, job, reason), job)
-            return
+            self._settled.failed.append((job, str(exc) or type(exc).__name__))
         except Exception as exc:
-            await self._settled(self._retry(job, exc), job)
-            return
-        self._done.append(job)
+            self._retry(job, exc)
+        else:
+            self._settled.done.append(job)
 
-    async def _settled(self, settling: Awaitable[None], job: J) -> None:
-        try:
-            await settling
-        finally:
-            self._held.pop(job.id, None)
-
-    async def _flush_done(self) -> None:
-        if not self._done:
+    async def _flush(self, *, now: bool = False) -> None:
+        """Write what finished, at most every FLUSH_EVERY_SECONDS (NOW: at once)."""
+        if not self._settled or (not now and time.monotonic() - self._last_flush < FLUSH_EVERY_SECONDS):
             return
-        done, self._done = self._done, []
+        settled, self._settled = self._settled, jobs.Settled()
+        self._last_flush = time.monotonic()
         try:
-            if self.keep_done is None:
-                await jobs.remove(self.db, self.model, done)
-            else:
-                await jobs.mark_done(self.db, self.model, done, **self.keep_done)
+            if self.before_settling is not None:
+                await self.before_settling()
+            await jobs.settle(self.db, self.model, settled, self.keep_done)
         except Exception:
             # The leases run out and the jobs run again: handlers tolerate a repeat.
-            log.exception("%s worker: settling %d jobs failed", self.model.__tablename__, len(done))
+            log.exception("%s worker: settling %d jobs failed", self.model.__tablename__, len(settled.jobs()))
         finally:
-            for job in done:
+            for job in settled.jobs():
                 self._held.pop(job.id, None)
 
-    async def _retry(self, job: J, exc: Exception) -> None:
+    def _retry(self, job: J, exc: Exception) -> None:
         error = str(exc) or type(exc).__name__
         if not isinstance(exc, jobs.RetryLater):
             log.exception("%s job %s failed unexpectedly", self.model.__tablename__, job.id, exc_info=exc)
         if job.attempts + 1 >= self.max_attempts:
-            await jobs.mark_failed(self.db, self.model, job, f"gave up: {error}")
+            self._settled.failed.append((job, f"gave up: {error}"))
             return
         after = exc.after if isinstance(exc, jobs.RetryLater) else None
         delay = after if after is not None else retry_delay(job.attempts)
-        await jobs.reschedule(self.db, self.model, job, error, delay)
+        self._settled.retries.append((job, error, delay))
 
     async def _maybe_prune(self) -> None:
         now = time.monotonic()
