@@ -55,7 +55,7 @@ class DeliveryConfig:
     # socket (the file limit is raised to fit), so this is large and dead hosts cannot fill it.
     concurrency: int = 1024
     # Requests in flight to one host at a time, across workers: what one host can occupy.
-    per_host: int = 4
+    per_host: int = 16
     # A claimed job's lease; renewed while it runs, so a dead worker's jobs return this fast.
     lease_seconds: float = 30.0
     # Consecutive failures after which a host is paused (its deliveries kept, not tried), and

@@ -85,7 +85,7 @@ def _fill_host(_mapper: Any, _connection: Any, delivery: Delivery) -> None:
 class DeliveryHost(SQLModel, table=True):
     """A host deliveries have been failing to: the circuit breaker's state.
 
-    A row exists only while the host is in trouble. After `failures` consecutive failures
+    A row exists only while the host is in trouble. After `pause_after` consecutive failures
     (or a Retry-After) the host is paused until `paused_until`: its deliveries stay queued and
     are not tried. Once the pause ends one delivery at a time probes it; a success, or a
     signed request from the host, deletes the row and makes its deliveries due at once.
@@ -95,6 +95,8 @@ class DeliveryHost(SQLModel, table=True):
 
     host: str = Field(primary_key=True, max_length=255)
     failures: int = 0
+    # How often it has been paused since it last answered: each failed probe doubles the pause.
+    pauses: int = 0
     paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     last_error: str | None = Field(default=None, max_length=500)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

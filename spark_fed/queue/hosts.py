@@ -16,6 +16,7 @@ One dead host must cost only its own deliveries (docs/decisions.md, "Delivery by
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -31,8 +32,13 @@ UNAVAILABLE_AFTER_DAYS = 7
 MAX_PAUSE = timedelta(hours=1)
 
 
-async def claim_deliveries(db: Database, limit: int, lease: timedelta, *, per_host: int) -> list[Delivery]:
+async def claim_deliveries(
+    db: Database, limit: int, lease: timedelta, finished: Sequence[int] = (), *, per_host: int
+) -> list[Delivery]:
     """Up to LIMIT due deliveries, round-robin over hosts, at most PER_HOST in flight per host.
+
+    FINISHED are deliveries the caller has done with but not yet written: leased, but no longer
+    in flight, so they do not count against their host (a busy host is refilled at once).
 
     Two workers may pick the same rows; the UPDATE takes only rows still unleased (PostgreSQL
     re-checks its WHERE on a row another transaction just changed), so none is taken twice.
@@ -59,7 +65,11 @@ async def claim_deliveries(db: Database, limit: int, lease: timedelta, *, per_ho
     )
     leased = (
         select(col(Delivery.host).label("host"), func.count().label("n"))
-        .where(col(Delivery.state) == JobState.QUEUED, col(Delivery.locked_until) >= now)
+        .where(
+            col(Delivery.state) == JobState.QUEUED,
+            col(Delivery.locked_until) >= now,
+            col(Delivery.id).not_in(finished),
+        )
         .group_by(col(Delivery.host))
         .subquery("leased")
     )
@@ -93,9 +103,9 @@ def _unleased(now: datetime):
     return or_(col(Delivery.locked_until).is_(None), col(Delivery.locked_until) < now)
 
 
-def pause_for(failures: int, pause_after: int, first: timedelta) -> timedelta:
-    """The pause after FAILURES consecutive failures: FIRST, doubled by each failed probe."""
-    return min(first * 2 ** min(failures - pause_after, 16), MAX_PAUSE)
+def pause_for(pauses: int, first: timedelta) -> timedelta:
+    """The next pause of a host paused PAUSES times before: FIRST, doubled by each failed probe."""
+    return min(first * 2 ** min(pauses, 16), MAX_PAUSE)
 
 
 class HostHealth:
@@ -196,7 +206,7 @@ class HostHealth:
         error = outcome.error[:500]
         counted = (
             insert(DeliveryHost)
-            .values(host=host, failures=outcome.failures, last_error=error, updated_at=now)
+            .values(host=host, failures=outcome.failures, pauses=0, last_error=error, updated_at=now)
             .on_conflict_do_update(
                 index_elements=["host"],
                 set_={
@@ -205,16 +215,21 @@ class HostHealth:
                     "updated_at": now,
                 },
             )
-            .returning(DeliveryHost.failures)
+            .returning(DeliveryHost.failures, DeliveryHost.paused_until, DeliveryHost.pauses)
         )
-        failures = (await session.exec(counted)).scalar_one()
+        failures, paused_until, pauses = (await session.exec(counted)).one()
         if outcome.retry_after is not None:
             until = now + min(outcome.retry_after, MAX_PAUSE)
-        elif failures >= self.pause_after:
-            until = now + pause_for(failures, self.pause_after, self.first_pause)
+        elif failures >= self.pause_after and (paused_until is None or paused_until <= now):
+            # Requests that were in flight when the pause began fail too: they do not lengthen it.
+            until = now + pause_for(pauses, self.first_pause)
         else:
             return
-        pause = update(DeliveryHost).where(col(DeliveryHost.host) == host).values(paused_until=until)
+        pause = (
+            update(DeliveryHost)
+            .where(col(DeliveryHost.host) == host)
+            .values(paused_until=until, pauses=pauses + 1)
+        )
         await session.exec(pause)
 
 

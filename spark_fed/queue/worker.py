@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Generic, TypeVar
 
@@ -31,8 +31,9 @@ CLAIM_MAX = 64
 """The most one claim takes: with a thousand free slots, jobs start in waves that each begin at
 once, instead of one claim whose thousand rows all wait for the last to be signed."""
 
-Claim = Callable[[int, timedelta], Awaitable[list[J]]]
-"""Leases up to N due jobs for LEASE (the default: `jobs.claim`, oldest first)."""
+Claim = Callable[[int, timedelta, Sequence[int]], Awaitable[list[J]]]
+"""Leases up to N due jobs for LEASE (the default: `jobs.claim`, oldest first). The ids given are
+jobs this worker finished but has not written yet: still leased, but no longer running."""
 
 
 class Worker(Generic[J]):
@@ -90,7 +91,7 @@ class Worker(Generic[J]):
         self._settled: jobs.Settled[J] = jobs.Settled()
         self._last_flush = 0.0
         self._key_locks: dict[str, tuple[asyncio.Lock, int]] = {}
-        self._claim: Claim[J] = claim or (lambda limit, lease: jobs.claim(db, model, limit, lease))
+        self._claim: Claim[J] = claim or (lambda limit, lease, _finished: jobs.claim(db, model, limit, lease))
         self.lease = lease
         self.before_settling = before_settling
         # Every job claimed and not yet settled, running or waiting in `_settled`: leases to renew.
@@ -121,7 +122,7 @@ class Worker(Generic[J]):
 
     async def run_once(self) -> int:
         """Claim what is due now and run it to the end; for tests and one-shot use."""
-        batch = await self._claim(self.concurrency, self.lease)
+        batch = await self._claim(self.concurrency, self.lease, ())
         await asyncio.gather(*(self._run_job(job) for job in batch))
         await self._flush(now=True)
         return len(batch)
@@ -152,7 +153,8 @@ class Worker(Generic[J]):
             self._last_deferred_claim = now
             free = 1
         try:
-            batch = await self._claim(min(free, CLAIM_MAX), self.lease)
+            finished = [job.id for job in self._settled.jobs()]
+            batch = await self._claim(min(free, CLAIM_MAX), self.lease, finished)
         except Exception:
             log.exception("%s worker: claiming failed", self.model.__tablename__)
             return 0

@@ -37,6 +37,7 @@ def upgrade() -> None:
         "delivery_hosts",
         sa.Column("host", sa.String(255), primary_key=True),
         sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("pauses", sa.Integer(), nullable=False),
         sa.Column("paused_until", UTCDateTime(), nullable=True),
         sa.Column("last_error", sa.String(500), nullable=True),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
