@@ -451,27 +451,33 @@ class Measurement:
 
 async def run(args: argparse.Namespace, workdir: Path) -> tuple[list[str], float | None]:
     """One measured fan-out; the failed checks and the live drain time (None: not drained)."""
-    spark = SparkServer(
-        workdir, executable=args.spark_fed, allow_private_addresses=True, run_workers=not args.worker_process
-    )
-    spark.command("users", "create", LOCAL_USER)
+    # The receiving ports first: Spark's port is picked free when it is made, and a thousand
+    # ports bound after that could take it before Spark binds it.
     receiver = Receiver(args.hosts, args.inboxes)
     await receiver.start()
     holes = BlackHoles(args.dead_hosts)
     await holes.start()
+    spark = SparkServer(
+        workdir, executable=args.spark_fed, allow_private_addresses=True, run_workers=not args.worker_process
+    )
+    spark.command("users", "create", LOCAL_USER)
 
     began = time.perf_counter()
+    if args.dead_hosts:
+        # Seeded first, so the post's deliveries to them are queued ahead of the live ones: the
+        # order in which a worker that takes the oldest first would meet them.
+        seed_followers(
+            spark.db_path, LOCAL_USER, args.dead_hosts, args.dead_hosts, holes.ports, prefix="dead"
+        )
+        print(
+            f"dead hosts     {args.dead_hosts:,} followers, each on a server that never answers, queued first"
+        )
     audience = seed_followers(spark.db_path, LOCAL_USER, args.followers, args.inboxes, receiver.ports)
     seed_seconds = time.perf_counter() - began
     print(
         f"seeded         {args.followers:,} remote followers of {LOCAL_USER} over {args.inboxes:,} shared "
         f"inboxes on {args.hosts} loopback port(s) in {seed_seconds:.1f} s"
     )
-    if args.dead_hosts:
-        seed_followers(
-            spark.db_path, LOCAL_USER, args.dead_hosts, args.dead_hosts, holes.ports, prefix="dead"
-        )
-        print(f"dead hosts     {args.dead_hosts:,} more followers, each on a server that never answers")
 
     # Before Spark starts, so that nothing else of ours competes for the core it measures.
     ceiling = signing_ceiling(CEILING_SECONDS)
