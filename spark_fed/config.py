@@ -53,7 +53,7 @@ class FederationConfig:
 class DeliveryConfig:
     # Deliveries in flight at once in each worker process: a waiting one costs a task and a
     # socket (the file limit is raised to fit), so this is large and dead hosts cannot fill it.
-    concurrency: int = 1024
+    concurrency: int = 2048
     # Requests in flight to one host at a time, across workers: what one host can occupy.
     per_host: int = 16
     # A claimed job's lease; renewed while it runs, so a dead worker's jobs return this fast.

@@ -44,47 +44,50 @@ async def claim_deliveries(
     re-checks its WHERE on a row another transaction just changed), so none is taken twice.
     """
     now = utcnow()
-    rank = (
-        func.row_number()
-        .over(partition_by=col(Delivery.host), order_by=(col(Delivery.next_attempt_at), col(Delivery.id)))
-        .label("rank")
-    )
+    # One pass over the queue, no join of it with itself (which cost SQLite a quarter of a second
+    # a claim with a thousand requests in flight): within each host the leased rows rank first,
+    # so a due row's rank is its host's requests in flight plus its place in the host's queue.
+    leased = case((col(Delivery.locked_until) >= now, 1), else_=0)
+    by_host = {"partition_by": col(Delivery.host)}
+    order = (leased.desc(), col(Delivery.next_attempt_at), col(Delivery.id))
     paused = select(DeliveryHost.host).where(col(DeliveryHost.paused_until) > now)
     # A host whose pause has run out is probed with its oldest delivery even if that one's own
     # backoff has not: while a host is paused, the breaker, not the backoff, decides when to try.
     probing = select(DeliveryHost.host).where(col(DeliveryHost.paused_until) <= now)
-    due = (
-        select(col(Delivery.id).label("id"), col(Delivery.host).label("host"), Delivery.next_attempt_at, rank)
-        .where(
-            col(Delivery.state) == JobState.QUEUED,
-            or_(col(Delivery.next_attempt_at) <= now, col(Delivery.host).in_(probing)),
-            _unleased(now),
-            col(Delivery.host).not_in(paused),
+    queue = (
+        select(
+            col(Delivery.id).label("id"),
+            col(Delivery.host).label("host"),
+            col(Delivery.next_attempt_at).label("next_attempt_at"),
+            leased.label("leased"),
+            func.row_number().over(**by_host, order_by=order).label("rank"),
+            func.sum(leased).over(**by_host).label("in_flight"),
         )
-        .subquery("due")
-    )
-    leased = (
-        select(col(Delivery.host).label("host"), func.count().label("n"))
         .where(
             col(Delivery.state) == JobState.QUEUED,
-            col(Delivery.locked_until) >= now,
+            or_(
+                col(Delivery.locked_until) >= now,
+                col(Delivery.next_attempt_at) <= now,
+                col(Delivery.host).in_(probing),
+            ),
+            col(Delivery.host).not_in(paused),
             col(Delivery.id).not_in(finished),
         )
-        .group_by(col(Delivery.host))
-        .subquery("leased")
+        .subquery("queue")
     )
     # A host whose pause has run out is being probed: one delivery at a time.
     cap = case((col(DeliveryHost.paused_until).is_not(None), 1), else_=per_host)
-    # Within a rank, hosts that answer go before hosts that have been failing, and hosts with
-    # nothing outstanding before hosts still busy with (or hanging on) earlier deliveries.
+    # Round-robin: every host's first waiting delivery before any host's second. Within that,
+    # hosts that answer go before hosts that have been failing, and hosts with nothing
+    # outstanding before hosts still busy with (or hanging on) earlier deliveries.
     failing = case((col(DeliveryHost.host).is_(None), 0), else_=1)
-    in_flight = func.coalesce(leased.c.n, 0)
     picked = (
-        select(due.c.id)
-        .outerjoin(leased, leased.c.host == due.c.host)
-        .outerjoin(DeliveryHost, col(DeliveryHost.host) == due.c.host)
-        .where(due.c.rank + in_flight <= cap)
-        .order_by(due.c.rank, failing, in_flight, due.c.next_attempt_at, due.c.id)
+        select(queue.c.id)
+        .outerjoin(DeliveryHost, col(DeliveryHost.host) == queue.c.host)
+        .where(queue.c.leased == 0, queue.c.rank <= cap)
+        .order_by(
+            queue.c.rank - queue.c.in_flight, failing, queue.c.in_flight, queue.c.next_attempt_at, queue.c.id
+        )
         .limit(limit)
     )
     statement = (
