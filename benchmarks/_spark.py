@@ -60,6 +60,7 @@ class SparkServer:
         port: int | None = None,
         processes: int = 1,
         run_workers: bool = True,
+        database_url: str | None = None,
     ) -> None:
         self.workdir = workdir
         self.executable = executable or default_executable()
@@ -70,13 +71,13 @@ class SparkServer:
         self.config_path = workdir / "spark.toml"
         self.log_path = workdir / "serve.log"
         self.process: subprocess.Popen[bytes] | None = None
-        self.worker: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
         self._log: IO[bytes] | None = None
         federation = "true" if allow_private_addresses else "false"
         self.config_path.write_text(
             f'[server]\ndomain = "{self.domain}"\nhost = "127.0.0.1"\nport = {self.port}\n'
             f"processes = {processes}\nrun_workers = {str(run_workers).lower()}\n"
-            f'[database]\nurl = "sqlite+aiosqlite:///{self.db_path}"\n'
+            f'[database]\nurl = "{database_url or f"sqlite+aiosqlite:///{self.db_path}"}"\n'
             f"[federation]\nallow_private_addresses = {federation}\n",
             encoding="utf-8",
         )
@@ -128,29 +129,40 @@ class SparkServer:
         self.kill()
         raise SparkError(f"serve did not answer {ready_path} within {START_TIMEOUT:g} s:\n{self.log_tail()}")
 
+    @property
+    def worker(self) -> subprocess.Popen[bytes] | None:
+        """The first `spark-fed worker`, if any were started."""
+        return self.workers[0] if self.workers else None
+
     def start_worker(self) -> None:
-        """`spark-fed worker` beside the server, as a busy instance runs it (server.run_workers off)."""
-        self.worker = subprocess.Popen(
-            [str(self.executable), "--config", str(self.config_path), "worker"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=self.workdir,
+        """One more `spark-fed worker` beside the server, as a busy instance runs them
+        (server.run_workers off)."""
+        self.workers.append(
+            subprocess.Popen(
+                [str(self.executable), "--config", str(self.config_path), "worker"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=self.workdir,
+            )
         )
 
     def worker_cpu_seconds(self) -> float:
-        return _stat_cpu_seconds(Path(f"/proc/{self.worker.pid}/stat")) if self.worker else 0.0
+        return sum(_stat_cpu_seconds(Path(f"/proc/{worker.pid}/stat")) for worker in self.workers)
 
     def stop_worker(self) -> int | None:
-        if self.worker is None:
-            return None
-        self.worker.send_signal(signal.SIGTERM)
-        try:
-            return self.worker.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.worker.kill()
-            self.worker.wait(timeout=STOP_TIMEOUT)
-            raise SparkError(f"worker did not exit within {STOP_TIMEOUT:g} s of SIGTERM") from None
+        """SIGTERM every worker; the first non-zero exit status, 0, or None when none ran."""
+        statuses = []
+        for worker in self.workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in self.workers:
+            try:
+                statuses.append(worker.wait(timeout=STOP_TIMEOUT))
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(timeout=STOP_TIMEOUT)
+                raise SparkError(f"worker did not exit within {STOP_TIMEOUT:g} s of SIGTERM") from None
+        return next((status for status in statuses if status != 0), 0) if statuses else None
 
     def stop(self) -> int:
         """SIGTERM, then wait for the exit status; a server that does not stop is killed and fails."""

@@ -1,6 +1,6 @@
 """Fan-out: one post to many remote followers, and how fast Spark's delivery worker drains it.
 
-    python -m benchmarks.fanout [--followers 10000] [--inboxes 1000] [--hosts 1]
+    python -m benchmarks.fanout [--followers 10000] [--inboxes 1000] [--hosts 1] [--dead-hosts 0]
 
 What it does, and why each part is there:
 
@@ -23,6 +23,12 @@ What it does, and why each part is there:
   one, so inboxes / that rate is the floor of the drain time on one core (and, with a thread per
   core, on the whole machine: `cryptography` signs without holding the GIL).
 
+* `--dead-hosts N` adds N servers that accept a connection and never answer (a black-holed or
+  overloaded host), one follower and one inbox each, to the same post. The clock still stops
+  when every live inbox has its delivery; a baseline run without them comes first, and the live
+  drain must stay within `--dead-margin` (20 %) of it (issue #24: one dead host costs only its
+  own deliveries).
+
 Every wait has a deadline and every loop ends by itself; traffic goes only to 127.0.0.1.
 """
 
@@ -41,7 +47,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
@@ -68,8 +74,10 @@ TARGET_SECONDS = 5.0
 LOCAL_USER = "alice"
 ACTIVITY_JSON = "application/activity+json"
 CEILING_SECONDS = 2.0
-BREAKDOWN_BATCH = 8
-"""The worker claims when at least half of its 16 slots are free: batches of 8 in a steady drain."""
+BREAKDOWN_BATCH = 64
+"""The worker claims at most 64 at a time (`queue.worker.CLAIM_MAX`), and does in a steady drain."""
+DEAD_MARGIN = 0.2
+MIN_COMPARED_SECONDS = 1.0
 STOP_WAIT = 30.0
 _PKCS1 = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
@@ -133,6 +141,35 @@ class Receiver:
             await self._runner.cleanup()
 
 
+class BlackHoles:
+    """COUNT loopback ports that accept, read the request and never answer, until closed."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.ports: list[int] = []
+        self.requests = 0
+        self._servers: list[asyncio.Server] = []
+        self._closing = asyncio.Event()
+
+    async def start(self) -> None:
+        for _ in range(self.count):
+            server = await asyncio.start_server(self._swallow, "127.0.0.1", 0, backlog=64)
+            self._servers.append(server)
+            self.ports.append(int(server.sockets[0].getsockname()[1]))
+
+    async def _swallow(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            await reader.readuntil(b"\r\n\r\n")
+            self.requests += 1
+            await self._closing.wait()
+        writer.close()
+
+    async def close(self) -> None:
+        self._closing.set()
+        for server in self._servers:
+            server.close()
+
+
 # --- the followers --------------------------------------------------------------------------
 
 
@@ -143,14 +180,62 @@ class Audience:
     inboxes: list[str]
 
 
-def seed_followers(
-    db_path: Path, followee: str, followers: int, inboxes: int, ports: Sequence[int]
+class Store:
+    """The benchmark's own hand on Spark's database: `sqlite3` on the file, or asyncpg on the
+    PostgreSQL database made for the run. SQL is written with `?`; timestamps go as Spark stores them."""
+
+    def __init__(self, sqlite_path: Path, postgres_dsn: str | None) -> None:
+        self.sqlite_path = sqlite_path
+        self.postgres_dsn = postgres_dsn
+
+    def time(self, moment: datetime) -> object:
+        return moment if self.postgres_dsn else sqlite_time(moment)
+
+    async def run(self, statements: Sequence[tuple[str, Sequence[Sequence[object]]]]) -> None:
+        """Each SQL with each of its rows of parameters, in one transaction."""
+        if self.postgres_dsn is None:
+            with contextlib.closing(sqlite3.connect(self.sqlite_path, timeout=10)) as conn, conn:
+                for sql, rows in statements:
+                    conn.executemany(sql, rows)
+            return
+        import asyncpg
+
+        conn = await asyncpg.connect(self.postgres_dsn)
+        try:
+            async with conn.transaction():
+                for sql, rows in statements:
+                    await conn.executemany(_numbered(sql), rows)
+        finally:
+            await conn.close()
+
+    async def fetch(self, sql: str, *args: object) -> list[tuple]:
+        if self.postgres_dsn is None:
+            uri = f"file:{self.sqlite_path}?mode=ro"
+            with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
+                return conn.execute(sql, args).fetchall()
+        import asyncpg
+
+        conn = await asyncpg.connect(self.postgres_dsn)
+        try:
+            return [tuple(row) for row in await conn.fetch(_numbered(sql), *args)]
+        finally:
+            await conn.close()
+
+
+def _numbered(sql: str) -> str:
+    """`?` placeholders as PostgreSQL's `$1`, `$2`, …"""
+    parts = sql.split("?")
+    return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
+
+
+async def seed_followers(
+    store: Store, followee: str, followers: int, inboxes: int, ports: Sequence[int], prefix: str = "follower"
 ) -> Audience:
     """FOLLOWERS remote accounts following FOLLOWEE, spread evenly over INBOXES shared inboxes.
 
-    Written with `sqlite3` in one transaction; every NOT NULL column gets what Spark would store
-    for a fetched Mastodon actor. Shared inbox N lives on port N mod len(PORTS), and its followers
-    have that host as their domain, as accounts of one server do.
+    Written in one transaction; every NOT NULL column gets what Spark would store for a fetched
+    Mastodon actor. Shared inbox N lives on port N mod len(PORTS), and its followers have that
+    host as their domain, as accounts of one server do.
     """
     public_pem = (
         rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -158,51 +243,54 @@ def seed_followers(
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode("ascii")
     )
-    now = sqlite_time(datetime.now(UTC))
-    with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn, conn:
-        (followee_id,) = conn.execute(
-            "SELECT id FROM accounts WHERE domain IS NULL AND username = ?", (followee,)
-        ).fetchone()
-        accounts = []
-        for i in range(followers):
-            n = i % inboxes
-            host = f"127.0.0.1:{ports[n % len(ports)]}"
-            uri = f"http://{host}/users/follower{i}"
-            accounts.append(
-                (
-                    uri,
-                    f"follower{i}",
-                    host,
-                    "Person",
-                    f"Follower {i}",
-                    "",
-                    False,
-                    True,
-                    uri,
-                    f"{uri}/inbox",
-                    f"http://{host}/inbox/{n}",
-                    f"{uri}/outbox",
-                    f"{uri}/followers",
-                    f"{uri}/following",
-                    f"{uri}#main-key",
-                    public_pem,
-                    now,
-                    now,
-                )
+    now = store.time(datetime.now(UTC))
+    [(followee_id,)] = await store.fetch(
+        "SELECT id FROM accounts WHERE domain IS NULL AND username = ?", followee
+    )
+    accounts = []
+    for i in range(followers):
+        n = i % inboxes
+        host = f"127.0.0.1:{ports[n % len(ports)]}"
+        uri = f"http://{host}/users/{prefix}{i}"
+        accounts.append(
+            (
+                uri,
+                f"{prefix}{i}",
+                host,
+                "Person",
+                f"Follower {i}",
+                "",
+                False,
+                True,
+                uri,
+                f"{uri}/inbox",
+                f"http://{host}/inbox/{n}",
+                f"{uri}/outbox",
+                f"{uri}/followers",
+                f"{uri}/following",
+                f"{uri}#main-key",
+                public_pem,
+                now,
+                now,
             )
-        conn.executemany(
-            "INSERT INTO accounts (uri, username, domain, actor_type, display_name, summary, locked,"
-            " discoverable, url, inbox_url, shared_inbox_url, outbox_url, followers_url, following_url,"
-            " public_key_id, public_key_pem, created_at, fetched_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            accounts,
         )
-        conn.execute(
-            "INSERT INTO follows (follower_id, followee_id, uri, state, created_at, updated_at)"
-            " SELECT id, ?, uri || '/follows/1', 'accepted', ?, ? FROM accounts WHERE domain IS NOT NULL"
-            " AND username LIKE 'follower%'",
-            (followee_id, now, now),
-        )
+    await store.run(
+        [
+            (
+                "INSERT INTO accounts (uri, username, domain, actor_type, display_name, summary, locked,"
+                " discoverable, url, inbox_url, shared_inbox_url, outbox_url, followers_url, following_url,"
+                " public_key_id, public_key_pem, created_at, fetched_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                accounts,
+            ),
+            (
+                "INSERT INTO follows (follower_id, followee_id, uri, state, created_at, updated_at)"
+                " SELECT id, ?, uri || '/follows/1', 'accepted', ?, ? FROM accounts WHERE domain IS NOT NULL"
+                " AND username LIKE ?",
+                [(followee_id, now, now, f"{prefix}%")],
+            ),
+        ]
+    )
     keys = [f"127.0.0.1:{ports[n % len(ports)]}/inbox/{n}" for n in range(inboxes)]
     return Audience(inboxes=keys)
 
@@ -290,11 +378,18 @@ def signature_problem(arrival: Arrival, key_id: str, key: rsa.RSAPublicKey, post
     return None
 
 
-def deliveries_left(db_path: Path) -> dict[str, int]:
-    """Rows still in `deliveries` by state (a delivered row is deleted), read with `sqlite3`."""
-    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)) as conn:
-        rows = conn.execute("SELECT state, attempts > 0, COUNT(*) FROM deliveries GROUP BY 1, 2").fetchall()
-    return {f"{state}{' (retried)' if retried else ''}": n for state, retried, n in rows}
+async def deliveries_left(store: Store, dead: set[str]) -> dict[str, int]:
+    """Rows still in `deliveries` by state (a delivered row is deleted); those for the DEAD hosts
+    are expected and left out (the host taken from the inbox URL, so that an older Spark's
+    database, without a host column, can be measured too)."""
+    rows = await store.fetch(
+        "SELECT state, attempts > 0, inbox_url, COUNT(*) FROM deliveries GROUP BY 1, 2, 3"
+    )
+    left: Counter[str] = Counter()
+    for state, retried, inbox_url, n in rows:
+        if inbox_url.split("/")[2] not in dead:
+            left[f"{state}{' (retried)' if retried else ''}"] += n
+    return dict(left)
 
 
 def children_cpu_seconds() -> float:
@@ -322,7 +417,8 @@ async def breakdown(
 
     The steps are the ones `DeliverySender` and `Worker` run for every job: sign the POST
     (`sign_headers`, as `SignedClient.post` calls it), read the sender (`session.get(Account)` in a
-    fresh read session), and claim and delete the rows in batches (`queue.jobs.claim`/`remove`).
+    fresh read session), and claim and delete the rows in batches (`queue.hosts.claim_deliveries`,
+    `queue.jobs.settle`).
     Process CPU time is counted, so the aiosqlite threads are in it as they are in the server's.
     What the measured total has beyond these is the HTTP POST and the event loop's own work.
     """
@@ -333,6 +429,7 @@ async def breakdown(
     from spark_fed.keys import load_private_key
     from spark_fed.models import Account, Delivery
     from spark_fed.queue import jobs
+    from spark_fed.queue.hosts import claim_deliveries
     from spark_fed.signatures import sign_headers
 
     db = Database(f"sqlite+aiosqlite:///{db_path}")
@@ -360,15 +457,15 @@ async def breakdown(
         with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn, conn:
             conn.executemany(
                 "INSERT INTO deliveries (state, attempts, next_attempt_at, created_at, sender_id, inbox_url,"
-                " activity_id, body) VALUES ('queued', 0, ?, ?, ?, ?, 'breakdown', ?)",
-                [(now, now, sender.id, url, body.decode("utf-8")) for url in inbox_urls],
+                " host, activity_id, body) VALUES ('queued', 0, ?, ?, ?, ?, ?, 'breakdown', ?)",
+                [(now, now, sender.id, url, url.split("/")[2], body.decode("utf-8")) for url in inbox_urls],
             )
         started = time.process_time()
         for _ in range(n // batch + 1):
-            claimed = await jobs.claim(db, Delivery, batch)
+            claimed = await claim_deliveries(db, batch, jobs.DEFAULT_LEASE, per_host=batch)
             if not claimed:
                 break
-            await jobs.remove(db, Delivery, claimed)
+            await jobs.settle(db, Delivery, jobs.Settled(done=claimed))
         claim_remove = (time.process_time() - started) / n
     finally:
         await db.dispose()
@@ -400,18 +497,65 @@ class Measurement:
     exit_status: int | None
     log: str
     breakdown: Breakdown | None
+    dead_requests: int
 
 
-async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
-    spark = SparkServer(
-        workdir, executable=args.spark_fed, allow_private_addresses=True, run_workers=not args.worker_process
-    )
-    spark.command("users", "create", LOCAL_USER)
+async def run(args: argparse.Namespace, workdir: Path) -> tuple[list[str], float | None]:
+    """One measured fan-out; the failed checks and the live drain time (None: not drained)."""
+    if args.postgres is None:
+        return await _run(args, workdir, None)
+    async with postgres_database(args.postgres) as url:
+        return await _run(args, workdir, url)
+
+
+@contextlib.asynccontextmanager
+async def postgres_database(server_url: str) -> AsyncIterator[str]:
+    """A fresh database beside the one SERVER_URL names, dropped afterwards; its SQLAlchemy URL."""
+    import asyncpg
+
+    name = f"spark_bench_{os.getpid()}_{int(time.time())}"
+    base, _, _ = server_url.rpartition("/")
+    admin = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield f"{base}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def _run(
+    args: argparse.Namespace, workdir: Path, database_url: str | None
+) -> tuple[list[str], float | None]:
+    # The receiving ports first: Spark's port is picked free when it is made, and a thousand
+    # ports bound after that could take it before Spark binds it.
     receiver = Receiver(args.hosts, args.inboxes)
     await receiver.start()
+    holes = BlackHoles(args.dead_hosts)
+    await holes.start()
+    spark = SparkServer(
+        workdir,
+        executable=args.spark_fed,
+        allow_private_addresses=True,
+        run_workers=not args.worker_process,
+        database_url=database_url,
+    )
+    spark.command("users", "create", LOCAL_USER)
+    store = Store(spark.db_path, _asyncpg_dsn(database_url) if database_url else None)
 
     began = time.perf_counter()
-    audience = seed_followers(spark.db_path, LOCAL_USER, args.followers, args.inboxes, receiver.ports)
+    if args.dead_hosts:
+        # Seeded first, so the post's deliveries to them are queued ahead of the live ones: the
+        # order in which a worker that takes the oldest first would meet them.
+        await seed_followers(store, LOCAL_USER, args.dead_hosts, args.dead_hosts, holes.ports, prefix="dead")
+        print(
+            f"dead hosts     {args.dead_hosts:,} followers, each on a server that never answers, queued first"
+        )
+    audience = await seed_followers(store, LOCAL_USER, args.followers, args.inboxes, receiver.ports)
     seed_seconds = time.perf_counter() - began
     print(
         f"seeded         {args.followers:,} remote followers of {LOCAL_USER} over {args.inboxes:,} shared "
@@ -429,8 +573,11 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
         startup = await asyncio.to_thread(spark.start)
         print(f"spark          {spark.base_url} pid {spark.pid}, up in {startup:.1f} s")
         if args.worker_process:
-            spark.start_worker()
-            print("worker         a separate `spark-fed worker` delivers (server.run_workers off)")
+            for _ in range(args.workers):
+                spark.start_worker()
+            print(
+                f"workers        {args.workers} `spark-fed worker` processes deliver (server.run_workers off)"
+            )
         key_id, public_key = await asyncio.to_thread(actor_key, spark, LOCAL_USER)
         if args.py_spy:
             pid = spark.worker.pid if spark.worker is not None else spark.pid
@@ -464,7 +611,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
             print(f"py-spy         profile of the post and its fan-out in {args.py_spy}")
         # Keep listening: a second delivery to an inbox (a retry of something that arrived) shows here.
         await asyncio.sleep(args.settle)
-        left = deliveries_left(spark.db_path)
+        left = await deliveries_left(store, {f"127.0.0.1:{port}" for port in holes.ports})
         body = receiver.arrivals[0].body if receiver.arrivals else b"{}"
         bad = [
             f"{a.host}{a.path}: {problem}"
@@ -473,6 +620,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
         ]
     finally:
         await receiver.close()
+        await holes.close()
         if profiler is not None and profiler.process.poll() is None:
             profiler.stop()
         try:
@@ -483,7 +631,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
             stop_error = str(exc)
             exit_status = None
     parts = None
-    if args.breakdown and receiver.arrivals:
+    if args.breakdown and receiver.arrivals and database_url is None:
         urls = [f"http://{key}" for key in audience.inboxes]
         parts = await breakdown(spark.db_path, LOCAL_USER, body, urls, BREAKDOWN_BATCH)
     measurement = Measurement(
@@ -507,9 +655,11 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[str]:
         exit_status=exit_status,
         log=spark.log_text(),
         breakdown=parts,
+        dead_requests=holes.requests,
     )
     failures = report(args, measurement)
-    return [stop_error, *failures] if stop_error else failures
+    drain = drained_at - returned_at if drained_at is not None else None
+    return ([stop_error, *failures] if stop_error else failures), drain
 
 
 def _loop_cpu(spark: SparkServer) -> float:
@@ -534,6 +684,11 @@ def report(args: argparse.Namespace, m: Measurement) -> list[str]:
 
     print()
     print(f"fan-out        {args.followers:,} followers -> {inboxes:,} inboxes on {args.hosts} host(s)")
+    if args.dead_hosts:
+        print(
+            f"dead hosts     {args.dead_hosts:,} more inboxes that never answer; "
+            f"{m.dead_requests:,} requests were left hanging there"
+        )
     if drain is not None:
         print(f"drained        {drain:.2f} s after `spark-fed post` returned   (target {args.target:g} s)")
         print(f"deliveries/s   {inboxes / drain:,.0f} over the whole drain")
@@ -671,9 +826,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=True,
         help="after the run, time each step of a delivery with Spark's own code (default on)",
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run on PostgreSQL: a fresh database beside URL (postgresql+asyncpg://user@host:port/db), "
+        "dropped after; the breakdown is SQLite only",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="with --worker-process: how many (default 1)")
+    parser.add_argument(
+        "--dead-hosts", type=int, default=0, help="servers that accept and never answer, one follower each"
+    )
+    parser.add_argument(
+        "--dead-margin",
+        type=float,
+        default=DEAD_MARGIN,
+        help="with dead hosts: fail when the live drain exceeds the baseline's by more (default 0.2)",
+    )
+    parser.add_argument(
+        "--baseline",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with dead hosts: first measure the same fan-out without them (default on)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, server log)")
     args = parser.parse_args(argv)
-    if args.followers < 1 or args.inboxes < 1 or args.hosts < 1:
+    if args.followers < 1 or args.inboxes < 1 or args.hosts < 1 or args.dead_hosts < 0 or args.workers < 1:
         parser.error("--followers, --inboxes and --hosts must be at least 1")
     if args.inboxes > args.followers or args.hosts > args.inboxes:
         parser.error("need --hosts <= --inboxes <= --followers")
@@ -684,7 +861,37 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    return run_benchmark("fanout", args.keep, lambda w: asyncio.run(run(args, w)))
+    if not args.dead_hosts or not args.baseline:
+        return run_benchmark("fanout", args.keep, lambda w: asyncio.run(run(args, w))[0])
+    drains: dict[int, float | None] = {}
+
+    def measured(dead: int) -> Callable[[Path], list[str]]:
+        def body(workdir: Path) -> list[str]:
+            failures, drains[dead] = asyncio.run(
+                run(argparse.Namespace(**{**vars(args), "dead_hosts": dead}), workdir)
+            )
+            return failures
+
+        return body
+
+    print("=== baseline: no dead hosts")
+    statuses = [run_benchmark("fanout", args.keep, measured(0))]
+    print(f"=== with {args.dead_hosts:,} dead hosts")
+    statuses.append(run_benchmark("fanout", args.keep, measured(args.dead_hosts)))
+    base, dead = drains.get(0), drains.get(args.dead_hosts)
+    if base is None or dead is None:
+        return 1
+    if base < MIN_COMPARED_SECONDS:
+        # The clock starts when `spark-fed post` returns, and a small fan-out drains while it exits.
+        print(f"dead hosts     the baseline drained in {base:.2f} s: too small a run to compare")
+        return 1 if any(statuses) else 0
+    ratio = dead / base
+    verdict = "PASS" if ratio <= 1 + args.dead_margin else "FAIL"
+    print(
+        f"dead hosts     live drain {dead:.2f} s with {args.dead_hosts:,} dead hosts, {base:.2f} s without: "
+        f"{ratio - 1:+.0%} (limit {args.dead_margin:+.0%}) {verdict}"
+    )
+    return 1 if verdict == "FAIL" or any(statuses) else 0
 
 
 if __name__ == "__main__":

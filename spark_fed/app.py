@@ -8,8 +8,10 @@ import contextlib
 import functools
 import gc
 import logging
+import resource
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -34,12 +36,15 @@ from .http.middleware import error_middleware, page_headers_middleware
 from .http.templates import TEMPLATES, Templates
 from .models import Delivery, InboxItem
 from .queue import Worker
+from .queue.hosts import HostHealth, claim_deliveries
 from .queue.intake import InboxIntake
 from .state import CONFIG, CONTEXT, DB, HOST_HEALTH, INTAKE, URLS
 from .urls import Urls
 
 AREAS = (actors.routes, webfinger.routes, inbox.routes, outbox.routes, media.routes, api.oauth, api.routes)
 TIDY_EVERY = 3600.0
+SPARE_FILES = 256
+"""Open files beyond the deliveries' sockets: the database, clients' connections, media."""
 
 
 @dataclass
@@ -71,9 +76,24 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
 
     DEFER_TO (the intake's `busy`, inside `serve`) makes inbox processing step back during a burst.
     """
-    sender = DeliverySender(ctx.db, ctx.signed)
+    settings = ctx.config.delivery
+    _allow_open_files(settings.concurrency + SPARE_FILES)
+    health = HostHealth(
+        ctx.db, pause_after=settings.pause_after, first_pause=timedelta(seconds=settings.pause_seconds)
+    )
+    sender = DeliverySender(ctx.db, ctx.signed, health)
     workers = Workers(
-        delivery=Worker(ctx.db, Delivery, sender, concurrency=16),
+        delivery=Worker(
+            ctx.db,
+            Delivery,
+            sender,
+            # Many at once: a delivery waiting on a slow host costs a task, and the claim keeps
+            # any one host to `per_host` of them (spark_fed/queue/hosts.py).
+            concurrency=settings.concurrency,
+            claim=functools.partial(claim_deliveries, ctx.db, per_host=settings.per_host),
+            lease=timedelta(seconds=settings.lease_seconds),
+            before_settling=health.flush,
+        ),
         inbox=Worker(
             ctx.db,
             InboxItem,
@@ -100,6 +120,20 @@ async def listening(ctx: Context) -> AsyncIterator[None]:
     holds in memory current with them: a suspension made anywhere is in force here at once."""
     async with ctx.db.changes.listening(), domain_policy.kept_current(ctx.db):
         yield
+
+
+def _allow_open_files(wanted: int) -> None:
+    """Each delivery in flight holds a socket: raise the soft open-file limit to fit, if the hard
+    one allows (many systems start services with a soft limit of 1024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+    if raised < wanted:
+        logging.getLogger(__name__).warning(
+            "open files limited to %d: lower delivery.concurrency or raise the hard limit", hard
+        )
 
 
 def create_app(config: Config, *, migrate: bool = True) -> web.Application:

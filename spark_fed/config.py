@@ -59,6 +59,27 @@ class FederationConfig:
     # resolve to private addresses; tests list their loopback peers here.
     allowed_hosts: tuple[str, ...] = ()
     max_body_bytes: int = 1_048_576
+    # Outbound limits, each for its own failure (seconds): DNS + TCP + TLS; from the request sent
+    # to the answer's first byte (and between later reads); the whole request, so a peer that
+    # trickles a byte a second is cut off. Short, so a dead host holds a delivery only briefly.
+    connect_timeout: float = 5.0
+    first_byte_timeout: float = 10.0
+    request_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    # Deliveries in flight at once in each worker process: a waiting one costs a task and a
+    # socket (the file limit is raised to fit), so this is large and dead hosts cannot fill it.
+    concurrency: int = 2048
+    # Requests in flight to one host at a time, across workers: what one host can occupy.
+    per_host: int = 16
+    # A claimed job's lease; renewed while it runs, so a dead worker's jobs return this fast.
+    lease_seconds: float = 30.0
+    # Consecutive failures after which a host is paused (its deliveries kept, not tried), and
+    # the first pause in seconds; each failed probe doubles it, up to an hour.
+    pause_after: int = 3
+    pause_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +129,7 @@ class Config:
     instance: InstanceConfig = field(default_factory=InstanceConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
 
     @property
     def base_url(self) -> str:
@@ -222,3 +244,17 @@ def _check_values(config: Config) -> None:
         raise ConfigError("media.remote_cache_max_gb must not be negative")
     if config.federation.max_body_bytes < 1024:
         raise ConfigError("federation.max_body_bytes must be at least 1024")
+    _check_delivery(config)
+
+
+def _check_delivery(config: Config) -> None:
+    federation, delivery = config.federation, config.delivery
+    timeouts = (federation.connect_timeout, federation.first_byte_timeout, federation.request_timeout)
+    if not all(0 < t <= 600 for t in timeouts):
+        raise ConfigError("federation.connect_timeout, first_byte_timeout and request_timeout must be 0..600")
+    if not 1 <= delivery.concurrency <= 10_000 or not 1 <= delivery.per_host <= delivery.concurrency:
+        raise ConfigError("delivery.concurrency must be 1..10000 and delivery.per_host 1..concurrency")
+    if not 1 <= delivery.lease_seconds <= 3600 or not 1 <= delivery.pause_after <= 1000:
+        raise ConfigError("delivery.lease_seconds must be 1..3600 and delivery.pause_after 1..1000")
+    if not 0 < delivery.pause_seconds <= 3600:
+        raise ConfigError("delivery.pause_seconds must be 0..3600")

@@ -3,20 +3,22 @@
 Results follow Mastodon (docs/interop.md): 2xx is done; 401, 408, 429, 5xx
 and network errors are retried with backoff for about two days; 501 and
 every other 4xx are permanent; a 410 from an actor's inbox means the
-actor is gone. A host that has failed on seven distinct days gets no
+actor is gone. A `Retry-After` (429, 503) is honoured, up to an hour. Failures
+feed the circuit breaker (`spark_fed.queue.hosts`): a host failing again and
+again is paused, and one that has failed on seven distinct days gets no
 deliveries until it succeeds again or sends Spark a signed request.
 A host under a suspended domain (`spark_fed.domain_policy`) gets nothing at all.
 """
 
 import json
 import logging
-import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
-from sqlalchemy import delete, func
-from sqlmodel import col, select
+from multidict import CIMultiDictProxy
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from . import domain_policy
@@ -26,13 +28,13 @@ from .federation.documents import host_of
 from .federation.signing import SignedClient
 from .http.client import FetchError
 from .http.responses import dumps
-from .models import Account, Delivery, HostFailure
+from .models import Account, Delivery
 from .queue import GiveUp, RetryLater
+from .queue.hosts import MAX_PAUSE, UNAVAILABLE_AFTER_DAYS, HostHealth
 from .statuses import remove_account
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE_AFTER_DAYS = 7
 RETRIED_STATUSES = frozenset({401, 408, 429})
 # Follow traffic goes even to an unavailable host, as Mastodon's does: it is how a link is re-made.
 ALWAYS_SENT = frozenset({"Follow", "Accept", "Reject"})
@@ -66,56 +68,13 @@ def enqueue(
     return count
 
 
-class HostHealth:
-    """Which hosts are unavailable, from the `host_failures` days, cached for a minute."""
-
-    REFRESH_SECONDS = 60.0
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._unavailable: set[str] = set()
-        self._failing: set[str] = set()
-        self._loaded_at = float("-inf")
-
-    async def _refresh(self) -> None:
-        if time.monotonic() - self._loaded_at < self.REFRESH_SECONDS:
-            return
-        async with self.db.read() as session:
-            days = func.count(col(HostFailure.day))
-            rows = (await session.exec(select(HostFailure.host, days).group_by(col(HostFailure.host)))).all()
-        self._failing = {host for host, _ in rows}
-        self._unavailable = {host for host, count in rows if count >= UNAVAILABLE_AFTER_DAYS}
-        self._loaded_at = time.monotonic()
-
-    async def is_unavailable(self, host: str) -> bool:
-        await self._refresh()
-        return host in self._unavailable
-
-    async def failed(self, host: str) -> None:
-        today = datetime.now(UTC).date().isoformat()
-        insert = self.db.insert
-        async with self.db.write() as session:
-            await session.exec(insert(HostFailure).values(host=host, day=today).on_conflict_do_nothing())
-        self._failing.add(host)
-
-    async def recovered(self, host: str) -> None:
-        """The host answered (or signed a request to us): forget its failures."""
-        await self._refresh()
-        if host not in self._failing:
-            return
-        async with self.db.write() as session:
-            await session.exec(delete(HostFailure).where(col(HostFailure.host) == host))
-        self._failing.discard(host)
-        self._unavailable.discard(host)
-
-
 class DeliverySender:
     """The delivery queue's job handler."""
 
-    def __init__(self, db: Database, signed: SignedClient) -> None:
+    def __init__(self, db: Database, signed: SignedClient, health: HostHealth | None = None) -> None:
         self.db = db
         self.signed = signed
-        self.health = HostHealth(db)
+        self.health = health or HostHealth(db)
         # A fan-out sends thousands of jobs for one sender: load it once, not per job.
         self._senders: TTLCache[Account] = TTLCache(size=256, seconds=60.0)
 
@@ -138,18 +97,21 @@ class DeliverySender:
         except FetchError as exc:
             if not exc.retryable:
                 raise GiveUp(str(exc)) from None
-            await self.health.failed(host)
+            self.health.failed(host, str(exc))
             raise RetryLater(str(exc)) from None
-        await self._settle(job, host, response.status, response.body)
+        await self._settle(job, host, response.status, response.headers, response.body)
 
-    async def _settle(self, job: Delivery, host: str, status: int, body: bytes) -> None:
+    async def _settle(
+        self, job: Delivery, host: str, status: int, headers: CIMultiDictProxy[str], body: bytes
+    ) -> None:
         if 200 <= status < 300:
-            await self.health.recovered(host)
+            await self.health.answered(host)
             return
         reason = f"{job.inbox_url} answered {status}{_error_text(body)}"
         if status in RETRIED_STATUSES or (status >= 500 and status != 501):
-            await self.health.failed(host)
-            raise RetryLater(reason)
+            after = retry_after(headers.get("Retry-After"))
+            self.health.failed(host, reason, after)
+            raise RetryLater(reason, after)
         if status == 410:
             await self._actor_gone(job.inbox_url)
         raise GiveUp(reason)
@@ -161,6 +123,21 @@ class DeliverySender:
             if actor is not None and not actor.is_local:
                 log.info("removing %s: its inbox answered 410", actor.uri)
                 await remove_account(session, actor)
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> timedelta | None:
+    """`Retry-After` as seconds or an HTTP date, kept within 1 s .. an hour; None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        wait = timedelta(seconds=int(value[:7]))
+    else:
+        try:
+            wait = parsedate_to_datetime(value) - (now or datetime.now(UTC))
+        except (TypeError, ValueError):
+            return None
+    return min(max(wait, timedelta(seconds=1)), MAX_PAUSE)
 
 
 def _activity_type(body: str) -> str | None:

@@ -5,7 +5,7 @@ from aiohttp import web
 from .config import Config
 from .context import Context
 from .db import Database
-from .delivery import HostHealth
+from .queue.hosts import HostHealth
 from .queue.intake import InboxIntake
 from .urls import Urls
 

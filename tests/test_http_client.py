@@ -654,3 +654,29 @@ async def test_a_trickling_server_hits_the_total_deadline(aiohttp_server, client
     finally:
         release.set()
     assert loop.time() - started < 1
+
+
+async def test_a_tls_handshake_that_never_comes_is_cut_at_the_connect_timeout(client_for):
+    """A host that accepts the TCP connection and never answers the TLS hello (a black hole)."""
+    accepted = asyncio.Event()
+    closing = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.set()
+        await closing.wait()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    config = make_config(allow_private_addresses=True, connect_timeout=0.3, first_byte_timeout=5.0)
+    client = client_for(config)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        with pytest.raises(NetworkError) as caught:
+            await client.post(f"https://127.0.0.1:{port}/inbox", b"{}")
+    finally:
+        closing.set()
+        server.close()
+    assert accepted.is_set() and caught.value.retryable
+    assert loop.time() - started < 2  # the connect limit, not the 5 s read or 30 s request limit

@@ -9,6 +9,7 @@ from .filters import ago, host, since
 from .pages import (
     actions,
     assets,
+    hosts,
     imports,
     moderation,
     notifications,
@@ -27,6 +28,7 @@ PAGES = (
     actions,
     safety,
     moderation,
+    hosts,
     threads,
     profiles,
     notifications,

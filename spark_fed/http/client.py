@@ -5,7 +5,12 @@ which applies Mastodon's limits (docs/interop.md) in one place:
 
 * User-Agent `Spark/<version> (+<base_url>/)`, the shape Mastodon sends, so admins can see who
   is calling and where to complain;
-* timeouts: connect 5 s, 10 s per read, 30 s for the whole request including redirects;
+* timeouts, each for its own failure (`[federation]` in the config): DNS, TCP and TLS within
+  `connect_timeout` (5 s), the answer's first byte within `first_byte_timeout` of sending (10 s,
+  and as long between later reads), the whole request, redirects included, within
+  `request_timeout` (30 s), which is what cuts off a peer trickling a byte a second;
+* no pool-wide connection cap: the delivery worker bounds requests per host and in all, and a
+  shared pool would make deliveries to live hosts queue behind sockets held by dead ones;
 * at most 1 MB of (decompressed) body, counted while reading, not taken from Content-Length;
 * at most 3 redirects, GET only, each destination checked again like the first;
 * no loopback, private, link-local, CGNAT, multicast or reserved addresses unless the config
@@ -39,9 +44,6 @@ from .. import __version__
 from ..config import Config
 from .addresses import AddressPolicy, parse_ip
 
-CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 10.0
-TOTAL_TIMEOUT = 30.0
 MAX_REDIRECTS = 3
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
@@ -192,9 +194,9 @@ class HttpClient:
         self,
         config: Config,
         *,
-        connect_timeout: float = CONNECT_TIMEOUT,
-        read_timeout: float = READ_TIMEOUT,
-        total_timeout: float = TOTAL_TIMEOUT,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        total_timeout: float | None = None,
         max_body_bytes: int | None = None,
         max_redirects: int = MAX_REDIRECTS,
     ) -> None:
@@ -204,12 +206,17 @@ class HttpClient:
             max_body_bytes if max_body_bytes is not None else config.federation.max_body_bytes
         )
         self.max_redirects = max_redirects
-        self._connect_timeout = connect_timeout
-        self._total_timeout = total_timeout
-        # `connect` (which includes waiting for a free pooled connection) is left unbounded: under a
-        # delivery burst the pool wait is not the peer's fault. The total deadline still applies.
+        federation = config.federation
+        self._connect_timeout = connect_timeout or federation.connect_timeout
+        self._total_timeout = total_timeout or federation.request_timeout
+        # `sock_connect` covers the TCP connect and the TLS handshake (asyncio's create_connection
+        # does both); `sock_read` runs from the request sent to the first byte, and between reads.
+        # `connect` also counts waiting for a pooled connection, which is not the peer's fault: it
+        # is left unbounded, and the total deadline still applies.
         self._timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=connect_timeout, sock_read=read_timeout
+            total=None,
+            sock_connect=self._connect_timeout,
+            sock_read=read_timeout or federation.first_byte_timeout,
         )
         self._session: aiohttp.ClientSession | None = None
         self._resolver: GuardedResolver | None = None
@@ -244,7 +251,7 @@ class HttpClient:
         if self._session is None:
             self._resolver = GuardedResolver(self.policy, self._connect_timeout)
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(resolver=self._resolver),
+                connector=aiohttp.TCPConnector(resolver=self._resolver, limit=0),
                 timeout=self._timeout,
                 headers={"User-Agent": self.user_agent},
                 # Cookies from one peer must not reach another, and no proxy from the environment

@@ -6,7 +6,7 @@ from .credentials import AccessToken, Marker, OAuthApp, User, WebSession
 from .follow import Follow, FollowState
 from .ids import IdCounter
 from .imports import ImportedItem, ImportJob, ImportKind, ImportState
-from .jobs import Delivery, HostFailure, InboxItem, JobState, QueuedJob
+from .jobs import Delivery, DeliveryHost, HostFailure, InboxItem, JobState, QueuedJob
 from .media import MediaAttachment
 from .safety import (
     AccountDomainBlock,
@@ -42,6 +42,7 @@ __all__ = [
     "Block",
     "ChangeMarker",
     "Delivery",
+    "DeliveryHost",
     "DomainBlock",
     "DomainSeverity",
     "Favourite",

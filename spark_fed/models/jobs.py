@@ -9,8 +9,10 @@ delays that job until its lease runs out.
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import Index, Text
+from sqlalchemy import Index, Text, event
 from sqlmodel import Field, SQLModel
 
 from .types import UTCDateTime, utcnow
@@ -60,12 +62,48 @@ class Delivery(QueuedJob, table=True):
     __table_args__ = (
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_sender", "sender_id"),
+        Index("ix_deliveries_host", "host", "state"),
     )
 
     sender_id: int = Field(foreign_key="accounts.id", ondelete="CASCADE")
     inbox_url: str = Field(max_length=2048)
+    # The inbox's host[:port], filled in on insert: the worker caps and orders by it, and the
+    # circuit breaker pauses by it, inside the claiming query (docs/decisions.md).
+    host: str = Field(default="", max_length=255)
     activity_id: str = Field(max_length=2048)
     body: str = Field(sa_type=Text)
+
+
+def delivery_host(inbox_url: str) -> str:
+    """The host a delivery goes to, as `federation.documents.host_of` spells it."""
+    return urlsplit(inbox_url).netloc.lower()[:255]
+
+
+@event.listens_for(Delivery, "before_insert")
+def _fill_host(_mapper: Any, _connection: Any, delivery: Delivery) -> None:
+    """Every path that queues a delivery (posts, imports, tests) gets the host without knowing it."""
+    if not delivery.host:
+        delivery.host = delivery_host(delivery.inbox_url)
+
+
+class DeliveryHost(SQLModel, table=True):
+    """A host deliveries have been failing to: the circuit breaker's state.
+
+    A row exists only while the host is in trouble. After `pause_after` consecutive failures
+    (or a Retry-After) the host is paused until `paused_until`: its deliveries stay queued and
+    are not tried. Once the pause ends one delivery at a time probes it; a success, or a
+    signed request from the host, deletes the row and makes its deliveries due at once.
+    """
+
+    __tablename__ = "delivery_hosts"
+
+    host: str = Field(primary_key=True, max_length=255)
+    failures: int = 0
+    # How often it has been paused since it last answered: each failed probe doubles the pause.
+    pauses: int = 0
+    paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    last_error: str | None = Field(default=None, max_length=500)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
 class HostFailure(SQLModel, table=True):

@@ -6,12 +6,15 @@ statement that picks due rows; on PostgreSQL the picking subquery uses
 SQLite the write transaction is `BEGIN IMMEDIATE`, which serialises claims.
 A claim that is never settled (the worker died) expires with its lease and
 the job is picked up again; settling checks the token, so a worker that
-outlived its lease cannot overwrite what the next holder did.
+outlived its lease cannot overwrite what the next holder did. The lease is
+short and the worker renews it while the job runs (`renew`), so a job of a
+worker that was killed comes back within a lease, not after a long one.
 """
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlmodel import col
@@ -20,12 +23,19 @@ from ..db import Database
 from ..models import JobState, QueuedJob
 from ..models.types import utcnow
 
-DEFAULT_LEASE = timedelta(minutes=5)
+DEFAULT_LEASE = timedelta(seconds=30)
 J = TypeVar("J", bound=QueuedJob)
 
 
 class RetryLater(Exception):
-    """The job failed for now (a peer is down, a timeout): try again after the backoff."""
+    """The job failed for now (a peer is down, a timeout): try again after the backoff.
+
+    AFTER, when the peer said when to come back (`Retry-After`), replaces the backoff.
+    """
+
+    def __init__(self, message: str, after: timedelta | None = None) -> None:
+        super().__init__(message)
+        self.after = after
 
 
 class GiveUp(Exception):
@@ -58,6 +68,16 @@ async def claim(db: Database, model: type[J], limit: int, lease: timedelta = DEF
     return sorted(jobs, key=lambda job: (job.next_attempt_at, job.id))
 
 
+async def renew(db: Database, model: type[QueuedJob], held: list[QueuedJob], lease: timedelta) -> None:
+    """Extend the lease of the jobs in HELD that are still ours: they are running, not abandoned."""
+    async with db.write() as session:
+        await session.exec(
+            update(model)
+            .where(_all_held(model, held), col(model.state) == JobState.QUEUED)
+            .values(locked_until=utcnow() + lease)
+        )
+
+
 async def due_count(db: Database, model: type[QueuedJob]) -> int:
     async with db.read() as session:
         query = select(func.count()).select_from(model).where(col(model.state) == JobState.QUEUED)
@@ -75,46 +95,63 @@ def _all_held(model: type[QueuedJob], done: list[QueuedJob]):
     )
 
 
-async def mark_done(db: Database, model: type[QueuedJob], done: list[QueuedJob], **values: object) -> None:
-    """Settle many finished jobs in one transaction: a commit per job would cost more than the jobs."""
-    async with db.write() as session:
-        await session.exec(
-            update(model)
-            .where(_all_held(model, done))
-            .values(state=JobState.DONE, locked_until=None, **values)
-        )
+@dataclass
+class Settled(Generic[J]):
+    """What a worker finished since it last wrote: written together, in one transaction."""
+
+    done: list[J] = field(default_factory=list)
+    retries: list[tuple[J, str, timedelta]] = field(default_factory=list)
+    """Each with its error and the wait before the next attempt."""
+    failed: list[tuple[J, str]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.done or self.retries or self.failed)
+
+    def jobs(self) -> list[J]:
+        return [*self.done, *(job for job, _, _ in self.retries), *(job for job, _ in self.failed)]
 
 
-async def remove(db: Database, model: type[QueuedJob], done: list[QueuedJob]) -> None:
-    async with db.write() as session:
-        await session.exec(delete(model).where(_all_held(model, done)))
-
-
-async def reschedule(
-    db: Database, model: type[QueuedJob], job: QueuedJob, error: str, delay: timedelta
+async def settle(
+    db: Database, model: type[J], settled: Settled[J], keep_done: dict[str, object] | None = None
 ) -> None:
-    async with db.write() as session:
-        await session.exec(
-            update(model)
-            .where(_held(model, job))
-            .values(
-                attempts=job.attempts + 1,
-                next_attempt_at=utcnow() + delay,
-                locked_until=None,
-                last_error=error[:500],
-            )
-        )
+    """Write every outcome in SETTLED in one transaction: when a thousand deliveries time out
+    together, a commit each (an fsync on SQLite) would cost more than the deliveries did.
 
-
-async def mark_failed(db: Database, model: type[QueuedJob], job: QueuedJob, error: str) -> None:
+    Done jobs are deleted, or marked done with the values in KEEP_DONE. Only jobs whose lease
+    is still theirs are touched, so a worker that outlived its lease changes nothing.
+    """
+    now = utcnow()
     async with db.write() as session:
-        await session.exec(
-            update(model)
-            .where(_held(model, job))
-            .values(
-                state=JobState.FAILED, attempts=job.attempts + 1, locked_until=None, last_error=error[:500]
+        if settled.done and keep_done is None:
+            await session.exec(delete(model).where(_all_held(model, settled.done)))
+        elif settled.done:
+            await session.exec(
+                update(model)
+                .where(_all_held(model, settled.done))
+                .values(state=JobState.DONE, locked_until=None, **keep_done)
             )
-        )
+        for job, error, delay in settled.retries:
+            await session.exec(
+                update(model)
+                .where(_held(model, job))
+                .values(
+                    attempts=job.attempts + 1,
+                    next_attempt_at=now + delay,
+                    locked_until=None,
+                    last_error=error[:500],
+                )
+            )
+        for job, error in settled.failed:
+            await session.exec(
+                update(model)
+                .where(_held(model, job))
+                .values(
+                    state=JobState.FAILED,
+                    attempts=job.attempts + 1,
+                    locked_until=None,
+                    last_error=error[:500],
+                )
+            )
 
 
 async def prune(db: Database, model: type[QueuedJob], older_than: timedelta) -> None:

@@ -1,0 +1,314 @@
+"""Deliveries by host: a claim that is fair between hosts and caps each, and the circuit breaker.
+
+One dead host must cost only its own deliveries (docs/decisions.md, "Delivery by host"):
+
+* The claim ranks due deliveries within their host (oldest first) and takes rank 1 of every
+  host before rank 2 of any, so a fresh post reaches every server before a backlog to one
+  server is worked through. A host gets no more than `per_host` deliveries in flight, counting
+  the leases other workers hold, so a host that hangs occupies a few slots, never the worker.
+* A host that fails `pause_after` times in a row is paused: its deliveries stay queued and are
+  not claimed, so they use neither slots nor retries. When the pause ends, one delivery at a
+  time (the oldest, due or not) probes it; a failed probe doubles the pause (up to an hour), a
+  success or a signed request from the host ends it and makes its failed deliveries due at
+  once. A `Retry-After` pauses the host until then. Mastodon's seven-day rule stays beside
+  this (`host_failures`).
+"""
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import case, delete, func, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..db import Database
+from ..models import Delivery, DeliveryHost, HostFailure, JobState
+from ..models.types import utcnow
+
+UNAVAILABLE_AFTER_DAYS = 7
+MAX_PAUSE = timedelta(hours=1)
+
+
+async def claim_deliveries(
+    db: Database, limit: int, lease: timedelta, finished: Sequence[int] = (), *, per_host: int
+) -> list[Delivery]:
+    """Up to LIMIT due deliveries, round-robin over hosts, at most PER_HOST in flight per host.
+
+    FINISHED are deliveries the caller has done with but not yet written: leased, but no longer
+    in flight, so they do not count against their host (a busy host is refilled at once).
+
+    Two workers may pick the same rows; the UPDATE takes only rows still unleased (PostgreSQL
+    re-checks its WHERE on a row another transaction just changed), so none is taken twice.
+    """
+    now = utcnow()
+    # One pass over the queue, no join of it with itself (which cost SQLite a quarter of a second
+    # a claim with a thousand requests in flight): within each host the leased rows rank first,
+    # so a due row's rank is its host's requests in flight plus its place in the host's queue.
+    leased = case((col(Delivery.locked_until) >= now, 1), else_=0)
+    by_host = {"partition_by": col(Delivery.host)}
+    order = (leased.desc(), col(Delivery.next_attempt_at), col(Delivery.id))
+    paused = select(DeliveryHost.host).where(col(DeliveryHost.paused_until) > now)
+    # A host whose pause has run out is probed with its oldest delivery even if that one's own
+    # backoff has not: while a host is paused, the breaker, not the backoff, decides when to try.
+    probing = select(DeliveryHost.host).where(col(DeliveryHost.paused_until) <= now)
+    queue = (
+        select(
+            col(Delivery.id).label("id"),
+            col(Delivery.host).label("host"),
+            col(Delivery.next_attempt_at).label("next_attempt_at"),
+            leased.label("leased"),
+            func.row_number().over(**by_host, order_by=order).label("rank"),
+            func.sum(leased).over(**by_host).label("in_flight"),
+        )
+        .where(
+            col(Delivery.state) == JobState.QUEUED,
+            or_(
+                col(Delivery.locked_until) >= now,
+                col(Delivery.next_attempt_at) <= now,
+                col(Delivery.host).in_(probing),
+            ),
+            col(Delivery.host).not_in(paused),
+            col(Delivery.id).not_in(finished),
+        )
+        .subquery("queue")
+    )
+    # A host whose pause has run out is being probed: one delivery at a time.
+    cap = case((col(DeliveryHost.paused_until).is_not(None), 1), else_=per_host)
+    # Round-robin: every host's first waiting delivery before any host's second. Within that,
+    # hosts that answer go before hosts that have been failing, and hosts with nothing
+    # outstanding before hosts still busy with (or hanging on) earlier deliveries.
+    failing = case((col(DeliveryHost.host).is_(None), 0), else_=1)
+    picked = (
+        select(queue.c.id)
+        .outerjoin(DeliveryHost, col(DeliveryHost.host) == queue.c.host)
+        .where(queue.c.leased == 0, queue.c.rank <= cap)
+        .order_by(
+            queue.c.rank - queue.c.in_flight, failing, queue.c.in_flight, queue.c.next_attempt_at, queue.c.id
+        )
+        .limit(limit)
+    )
+    statement = (
+        update(Delivery)
+        .where(col(Delivery.id).in_(picked.scalar_subquery()), _unleased(now))
+        .values(locked_until=now + lease, lease_token=uuid.uuid4().hex)
+        .returning(Delivery)
+        .execution_options(synchronize_session=False)
+    )
+    async with db.write() as session:
+        jobs = list((await session.exec(statement)).scalars().all())
+    return sorted(jobs, key=lambda job: (job.next_attempt_at, job.id))
+
+
+def _unleased(now: datetime):
+    return or_(col(Delivery.locked_until).is_(None), col(Delivery.locked_until) < now)
+
+
+def pause_for(pauses: int, first: timedelta) -> timedelta:
+    """The next pause of a host paused PAUSES times before: FIRST, doubled by each failed probe."""
+    return min(first * 2 ** min(pauses, 16), MAX_PAUSE)
+
+
+class HostHealth:
+    """The hosts deliveries fail to: the breaker's pauses, and the seven-day rule.
+
+    What is in memory only saves writes (a success on a host with no trouble writes nothing);
+    the claim reads the table itself, so every worker process obeys every pause at once.
+    """
+
+    DAYS_REFRESH_SECONDS = 60.0
+    TROUBLE_REFRESH_SECONDS = 5.0
+
+    def __init__(self, db: Database, *, pause_after: int = 3, first_pause: timedelta = timedelta(seconds=30)):
+        self.db = db
+        self.pause_after = pause_after
+        self.first_pause = first_pause
+        self._unavailable: set[str] = set()
+        self._failing_days: set[str] = set()
+        self._troubled: set[str] = set()
+        self._days_loaded_at = float("-inf")
+        self._trouble_loaded_at = float("-inf")
+        self._pending: dict[str, _Outcome] = {}
+
+    async def _refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._days_loaded_at >= self.DAYS_REFRESH_SECONDS:
+            async with self.db.read() as session:
+                days = func.count(col(HostFailure.day))
+                rows = (
+                    await session.exec(select(HostFailure.host, days).group_by(col(HostFailure.host)))
+                ).all()
+            self._failing_days = {host for host, _ in rows}
+            self._unavailable = {host for host, count in rows if count >= UNAVAILABLE_AFTER_DAYS}
+            self._days_loaded_at = now
+        if now - self._trouble_loaded_at >= self.TROUBLE_REFRESH_SECONDS:
+            # Another worker may have paused a host this process then reaches: see it soon.
+            async with self.db.read() as session:
+                self._troubled = set((await session.exec(select(DeliveryHost.host))).all())
+            self._trouble_loaded_at = now
+
+    async def is_unavailable(self, host: str) -> bool:
+        """Failed on seven distinct days: gets nothing but follow traffic until it answers."""
+        await self._refresh()
+        return host in self._unavailable
+
+    def failed(self, host: str, error: str, retry_after: timedelta | None = None) -> None:
+        """Count a failure, written at the next `flush` (the worker's, before it settles the job)."""
+        outcome = self._pending.setdefault(host, _Outcome())
+        outcome.failures += 1
+        outcome.error = error
+        outcome.retry_after = retry_after or outcome.retry_after
+
+    async def answered(self, host: str) -> None:
+        """A delivery succeeded: the host's trouble ends at the next `flush` (if it had any)."""
+        await self._refresh()
+        if host in self._troubled or host in self._failing_days or host in self._pending:
+            self._pending[host] = _Outcome(recovered=True)
+
+    async def flush(self) -> None:
+        """Write the outcomes gathered since the last flush, in one transaction."""
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        async with self.db.write() as session:
+            for host, outcome in pending.items():
+                if outcome.recovered:
+                    await _forget(session, host)
+                if outcome.failures:
+                    await self._count(session, host, outcome)
+        for host, outcome in pending.items():
+            if outcome.recovered:
+                self._forgotten(host)
+            if outcome.failures:
+                self._failing_days.add(host)
+                self._troubled.add(host)
+
+    async def recovered(self, host: str) -> None:
+        """The host sent us a signed request: it is up; forget its failures and resume its deliveries."""
+        await self._refresh()
+        self._pending.pop(host, None)
+        if host not in self._failing_days and host not in self._troubled:
+            return
+        async with self.db.write() as session:
+            await _forget(session, host)
+        self._forgotten(host)
+
+    def _forgotten(self, host: str) -> None:
+        self._failing_days.discard(host)
+        self._unavailable.discard(host)
+        self._troubled.discard(host)
+
+    async def _count(self, session: AsyncSession, host: str, outcome: "_Outcome") -> None:
+        """Add OUTCOME's failures; pause the host after `pause_after` in a row, or until Retry-After."""
+        now = utcnow()
+        insert = self.db.insert
+        today = datetime.now(UTC).date().isoformat()
+        await session.exec(insert(HostFailure).values(host=host, day=today).on_conflict_do_nothing())
+        error = outcome.error[:500]
+        counted = (
+            insert(DeliveryHost)
+            .values(host=host, failures=outcome.failures, pauses=0, last_error=error, updated_at=now)
+            .on_conflict_do_update(
+                index_elements=["host"],
+                set_={
+                    "failures": col(DeliveryHost.failures) + outcome.failures,
+                    "last_error": error,
+                    "updated_at": now,
+                },
+            )
+            .returning(DeliveryHost.failures, DeliveryHost.paused_until, DeliveryHost.pauses)
+        )
+        failures, paused_until, pauses = (await session.exec(counted)).one()
+        if outcome.retry_after is not None:
+            until = now + min(outcome.retry_after, MAX_PAUSE)
+        elif failures >= self.pause_after and (paused_until is None or paused_until <= now):
+            # Requests that were in flight when the pause began fail too: they do not lengthen it.
+            until = now + pause_for(pauses, self.first_pause)
+        else:
+            return
+        pause = (
+            update(DeliveryHost)
+            .where(col(DeliveryHost.host) == host)
+            .values(paused_until=until, pauses=pauses + 1)
+        )
+        await session.exec(pause)
+
+
+@dataclass
+class _Outcome:
+    """What happened with one host since the last flush."""
+
+    failures: int = 0
+    error: str = ""
+    retry_after: timedelta | None = None
+    recovered: bool = False
+
+
+async def _forget(session: AsyncSession, host: str) -> None:
+    """End HOST's trouble; what failed while it was down goes now, not after the rest of its backoff.
+
+    (Deliveries spaced out on purpose, an import's, have not failed and keep their time.)
+    """
+    await session.exec(delete(HostFailure).where(col(HostFailure.host) == host))
+    await session.exec(delete(DeliveryHost).where(col(DeliveryHost.host) == host))
+    await session.exec(
+        update(Delivery)
+        .where(
+            col(Delivery.host) == host,
+            col(Delivery.state) == JobState.QUEUED,
+            col(Delivery.attempts) > 0,
+            col(Delivery.next_attempt_at) > utcnow(),
+        )
+        .values(next_attempt_at=utcnow())
+    )
+
+
+@dataclass(frozen=True)
+class HostState:
+    """One host with deliveries waiting or trouble, as `spark-fed hosts` and the admin page show it."""
+
+    host: str
+    state: str  # "paused", "probing", "failing" or "ok"
+    waiting: int
+    failures: int
+    paused_until: datetime | None
+    last_error: str | None
+
+
+async def host_states(db: Database, limit: int = 500) -> list[HostState]:
+    """Hosts in trouble and hosts with deliveries queued, the most waiting first."""
+    now = utcnow()
+    async with db.read() as session:
+        waiting = dict(
+            (
+                await session.exec(
+                    select(Delivery.host, func.count())
+                    .where(col(Delivery.state) == JobState.QUEUED)
+                    .group_by(col(Delivery.host))
+                )
+            ).all()
+        )
+        troubled = {row.host: row for row in (await session.exec(select(DeliveryHost))).all()}
+    states = []
+    for host in set(waiting) | set(troubled):
+        row = troubled.get(host)
+        if row is None:
+            state = "ok"
+        elif row.paused_until is None:
+            state = "failing"
+        else:
+            state = "paused" if row.paused_until > now else "probing"
+        states.append(
+            HostState(
+                host=host,
+                state=state,
+                waiting=waiting.get(host, 0),
+                failures=row.failures if row else 0,
+                paused_until=row.paused_until if row else None,
+                last_error=row.last_error if row else None,
+            )
+        )
+    states.sort(key=lambda s: (s.state == "ok", -s.waiting, s.host))
+    return states[:limit]
