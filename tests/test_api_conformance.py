@@ -138,6 +138,9 @@ async def test_every_shared_operation_answers_in_mastodons_shapes(start_spark, a
     await _ok(await alice_api.post(f"/api/v1/follow_requests/{dave.id}/authorize"))
     await _ok(await alice_api.post(f"/api/v1/follow_requests/{erin.id}/reject"))
     await _ok(await carol_api.post(f"/api/v1/accounts/{dave.id}/follow"))
+    removed = await _ok(await dave_api.post(f"/api/v1/accounts/{carol.id}/remove_from_followers"))
+    assert removed["followed_by"] is False
+    await _ok(await carol_api.post(f"/api/v1/accounts/{dave.id}/follow"))
     await _ok(await carol_api.post(f"/api/v1/accounts/{dave.id}/unfollow"))
 
     # Every kind of notification Spark makes, each in the list, one by one, then dismissed.
