@@ -39,6 +39,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         return _error(request, exc.reason, exc.status)
+    except web.RequestPayloadError:
+        # The body broke off, or its Content-Encoding does not decode: the client's fault. Nothing
+        # more of it can be read, so aiohttp must not try to drain it after the answer (it would
+        # raise again and drop the connection unanswered); the connection closes after the 400.
+        request.content.feed_eof()
+        response = _error(request, "the request body cannot be read", 400)
+        response.force_close()
+        return response
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _error(request, "internal server error", 500)
