@@ -279,11 +279,8 @@ def multipart_body(
 ) -> bytes:
     parts = []
     for name, value in fields:
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-            + _wire_bytes(value)
-            + b"\r\n"
-        )
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        parts.append(_wire_bytes(head) + _wire_bytes(value) + b"\r\n")
     for name, filename, content, ctype in files:
         head = (
             f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
