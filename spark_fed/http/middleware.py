@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp_jinja2
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from ..errors import SparkError
 from ..state import CONFIG
@@ -39,10 +40,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         return _error(request, exc.reason, exc.status)
-    except web.RequestPayloadError:
-        # The body broke off, or its Content-Encoding does not decode: the client's fault. Nothing
-        # more of it can be read, so aiohttp must not try to drain it after the answer (it would
-        # raise again and drop the connection unanswered); the connection closes after the 400.
+    except (web.RequestPayloadError, BadHttpMessage):
+        # The body broke off, its Content-Encoding does not decode, or a multipart part's headers
+        # do not parse: the client's fault. Nothing more of it can be read, so aiohttp must not try
+        # to drain it after the answer (it would raise again and drop the connection unanswered);
+        # the connection closes after the 400.
         request.content.feed_eof()
         response = _error(request, "the request body cannot be read", 400)
         response.force_close()
