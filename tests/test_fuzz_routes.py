@@ -217,7 +217,11 @@ async def test_signed_hostile_activities_get_no_5xx_and_crash_no_handler(
             return (await session.exec(untried)).one() == 0
 
     await eventually(drained, timeout=120, what="every activity to be processed once")
-    crashes = [r.getMessage() for r in caplog.records if "failed unexpectedly" in r.getMessage()]
+    crashes = [
+        f"{r.getMessage()}: {r.exc_info[1] if r.exc_info else ''!r}"
+        for r in caplog.records
+        if "failed unexpectedly" in r.getMessage()
+    ]
     assert not crashes, "activity handlers raised:\n" + "\n".join(crashes)
 
 
