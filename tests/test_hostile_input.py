@@ -129,6 +129,32 @@ async def test_a_multipart_part_whose_headers_do_not_parse_is_400(spark: Spark, 
         _one_line(await resp.read())
 
 
+async def test_bodies_over_the_cap_are_413_and_store_nothing(spark: Spark, aiohttp_client) -> None:
+    headers, csrf = await _signed_in_admin(spark)
+    token = await create_token(spark.db, (await spark.user("bob")), parse_scopes("read write"))
+    client = await aiohttp_client(spark.server)
+    before = await _count(spark, "statuses")
+    big = "x" * (spark.config.federation.max_body_bytes + 1)
+    for path, content_type, credentials, body in (
+        (
+            "/api/v1/statuses",
+            "application/json",
+            {"Authorization": f"Bearer {token}"},
+            f'{{"status":"{big}"}}',
+        ),
+        ("/web/statuses", "application/x-www-form-urlencoded", headers, f"csrf_token={csrf}&text={big}"),
+        ("/inbox", "application/activity+json", {}, f'{{"type":"Note","actor":"{big}"}}'),
+    ):
+        resp = await client.post(
+            path,
+            data=body.encode(),
+            headers={**credentials, "Content-Type": content_type, "Accept": "application/json"},
+        )
+        assert resp.status == 413, (path, resp.status)
+        _one_line(await resp.read())
+    assert await _count(spark, "statuses") == before
+
+
 # Spellings `str.isdigit` accepts or numbers past a column's width; each used to reach `int()` or the
 # database. "9999999999" fits no 32-bit key (accounts, sessions, reports, imports, filters).
 ODD_IDS = ["²", "١٢٣", "１２", "9999999999", str(2**63), "9" * 19, "-1", "0x10"]
