@@ -4,6 +4,7 @@ Each case names what used to break: the fuzz suite (tests/test_fuzz_routes.py) l
 keep the ones found from coming back on either database.
 """
 
+import asyncio
 import json
 
 import pytest
@@ -13,6 +14,7 @@ from outbox import moderation, posts
 from spark_fed import browser_sessions
 from spark_fed.tokens import create_token, parse_scopes
 
+from . import fuzzing
 from .conftest import Spark
 
 HOSTILE_JSON = {
@@ -153,6 +155,20 @@ async def test_bodies_over_the_cap_are_413_and_store_nothing(spark: Spark, aioht
         assert resp.status == 413, (path, resp.status)
         _one_line(await resp.read())
     assert await _count(spark, "statuses") == before
+
+
+async def test_credentials_that_are_not_utf8_are_nobodys(spark: Spark) -> None:
+    """A cookie or bearer token of raw bytes (0xff) reached the token digest as a surrogate: 500."""
+    await spark.user("alice")
+    host, port = "127.0.0.1", spark.config.server.port
+    for path, headers, status in (
+        ("/notifications", {"Cookie": "spark_session=\xff"}, 303),  # to the sign-in page
+        ("/api/v1/accounts/verify_credentials", {"Authorization": "Bearer \xff\xfe"}, 401),
+    ):
+        answer = await asyncio.to_thread(
+            fuzzing.send, host, port, "GET", path, {**headers, "Accept": "application/json"}, None
+        )
+        assert answer.status == status, (path, answer)
 
 
 # Spellings `str.isdigit` accepts or numbers past a column's width; each used to reach `int()` or the
