@@ -27,9 +27,13 @@ import yaml
 from aiohttp import web
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from yarl import URL
 
 import api
 import web as web_area
+from spark_fed.http.client import BlockedAddress
+
+from .conftest import Spark
 
 # CI runs a bounded number of examples per route, derandomized so a run is repeatable; `make fuzz`
 # selects the long profile (HYPOTHESIS_PROFILE=long) for a run of many minutes.
@@ -431,6 +435,33 @@ def queries(seeded: Sequence[str]) -> st.SearchStrategy[str]:
     )
     pairs = st.lists(st.tuples(key, values(seeded)), max_size=6)
     return pairs.map(lambda p: "&".join(f"{encoded(k)}={encoded(v)}" for k, v in p))
+
+
+# --- keeping Spark on loopback ---------------------------------------------------------------------
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def loopback_only(spark: Spark, refused: list[str]) -> None:
+    """Make the outbound client refuse every host but loopback, before any socket is opened."""
+    http = spark.ctx.http
+    real_get, real_post = http.get, http.post
+
+    def check(url: object) -> None:
+        host = URL(str(url)).host
+        if host not in LOOPBACK:
+            refused.append(str(url))
+            raise BlockedAddress(f"the test lets Spark reach loopback only, not {host}", str(url))
+
+    async def get(url, headers=None, **kwargs):
+        check(url)
+        return await real_get(url, headers, **kwargs)
+
+    async def post(url, body, headers=None):
+        check(url)
+        return await real_post(url, body, headers)
+
+    http.get, http.post = get, post
 
 
 # --- sending -----------------------------------------------------------------------------------------

@@ -32,12 +32,10 @@ import pytest
 import yaml
 from aiohttp import web
 from sqlmodel import select
-from yarl import URL
 
 import api
 from api import openapi
 from outbox import actions, interactions, posts
-from spark_fed.http.client import BlockedAddress
 from spark_fed.models import Notification
 from spark_fed.tokens import create_token, parse_scopes
 
@@ -51,7 +49,6 @@ SEED = 6  # the client-API issue; any fixed number makes the run repeatable
 LONG = fuzzing.PROFILE == "long"
 MAX_EXAMPLES = 300 if LONG else 10
 RUN_TIMEOUT = 7200.0 if LONG else 420.0  # seconds; CI's run takes about a minute, this only stops a hang
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 # No 5xx, and the answers are what the document says (status, Content-Type, headers, body schema).
 CHECKS = (
     "not_a_server_error",
@@ -106,28 +103,6 @@ async def test_openapi_document_is_served_as_shipped(aiohttp_client) -> None:
 
 
 # --- the fuzz run ---------------------------------------------------------------------------------
-
-
-def _loopback_only(spark: Spark, refused: list[str]) -> None:
-    """Make the outbound client refuse every host but loopback, before any socket is opened."""
-    http = spark.ctx.http
-    real_get, real_post = http.get, http.post
-
-    def check(url: object) -> None:
-        host = URL(str(url)).host
-        if host not in LOOPBACK:
-            refused.append(str(url))
-            raise BlockedAddress(f"the test lets Spark reach loopback only, not {host}", str(url))
-
-    async def get(url, headers=None, **kwargs):
-        check(url)
-        return await real_get(url, headers, **kwargs)
-
-    async def post(url, body, headers=None):
-        check(url)
-        return await real_post(url, body, headers)
-
-    http.get, http.post = get, post
 
 
 async def _seed(spark: Spark) -> tuple[str, dict[str, list[str]]]:
@@ -199,7 +174,7 @@ def _command(spec_path: Path, base: str, token: str, workdir: Path) -> tuple[lis
 @ONLY_ON_SQLITE
 async def test_fuzzing_the_described_api_finds_no_server_error(spark: Spark, tmp_path: Path) -> None:
     refused: list[str] = []
-    _loopback_only(spark, refused)
+    fuzzing.loopback_only(spark, refused)
     token, ids = await _seed(spark)
     spec_path = tmp_path / "openapi.json"
     spec_path.write_text(json.dumps(_with_examples(_spec(), ids)), encoding="utf-8")
