@@ -10,8 +10,9 @@ import json
 import pytest
 from sqlalchemy import text
 
-from outbox import moderation, posts
+from outbox import moderation, posts, safety
 from spark_fed import browser_sessions
+from spark_fed.queries.accounts import find_local_user
 from spark_fed.tokens import create_token, parse_scopes
 
 from . import fuzzing
@@ -169,6 +170,24 @@ async def test_credentials_that_are_not_utf8_are_nobodys(spark: Spark) -> None:
             fuzzing.send, host, port, "GET", path, {**headers, "Accept": "application/json"}, None
         )
         assert answer.status == status, (path, answer)
+
+
+async def test_an_action_refused_by_the_shared_outbox_is_422_on_the_web(spark: Spark, aiohttp_client) -> None:
+    """Following an account one has blocked raised UsageError through the web form's handler: 500."""
+    headers, csrf = await _signed_in_admin(spark)
+    bob = await spark.user("bob")
+    async with spark.db.read() as session:
+        alice = await find_local_user(session, "alice")
+    assert alice is not None
+    await safety.block(spark.ctx, alice, bob.uri)
+    client = await aiohttp_client(spark.server)
+    resp = await client.post(
+        f"/web/accounts/{bob.id}/follow",
+        data={"csrf_token": csrf},
+        headers={**headers, "Accept": "application/json"},
+    )
+    assert resp.status == 422, await resp.text()
+    assert "block" in _one_line(await resp.read())
 
 
 # Spellings `str.isdigit` accepts or numbers past a column's width; each used to reach `int()` or the

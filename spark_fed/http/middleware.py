@@ -7,7 +7,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 
-from ..errors import SparkError
+from ..errors import SparkError, UsageError
 from ..state import CONFIG
 from .negotiation import wants_html
 from .responses import error_response
@@ -36,6 +36,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except SparkError as exc:
         return _error(request, exc.message, exc.status)
+    except UsageError as exc:
+        # An action shared with the command line refused its input (a follow across a block, say):
+        # a handler that does not translate it still answers 422, as the API does.
+        return _error(request, str(exc), 422)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
