@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 SUDO     := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo))
 BROWSER  := $(if $(filter 1,$(SPARK_SKIP_BROWSER)),,$(CHROMIUM))
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Spark needs Python 3.11 or newer")'
@@ -50,6 +50,11 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.inbox
+
+## The fuzz suites' long run (docs/testing.md): many more examples than `make test` runs; on SQLite
+fuzz: $(VENV)/.installed-test
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS) \
+		tests/test_fuzz_routes.py tests/test_api_schemathesis.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

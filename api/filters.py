@@ -7,6 +7,7 @@ from aiohttp import web
 
 from spark_fed import filters
 from spark_fed.errors import UnprocessableEntity, UsageError
+from spark_fed.http.forms import read_form
 from spark_fed.http.responses import json_response
 from spark_fed.state import CONTEXT
 
@@ -60,7 +61,7 @@ async def _keyword_attributes(request: web.Request, data: dict[str, Any]) -> lis
         if not isinstance(raw, list) or any(not isinstance(e, dict) for e in raw):
             raise UnprocessableEntity("Validation failed: keywords_attributes must be a list of objects")
         return raw
-    form = await request.post()  # already read (and cached) by params.body
+    form = await read_form(request)  # already read (and kept) by params.body
     entries: list[dict[str, Any]] = []
     numbered: dict[int, dict[str, Any]] = {}
     for key, value in form.items():

@@ -4,23 +4,17 @@ from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spark_fed.errors import NotFound
+from spark_fed.http.ids import INT32, path_id
 from spark_fed.models import Account, Status
 from spark_fed.queries.timelines import visible_status
 
-from .params import is_id
-
-MAX_ACCOUNT_ID = 2**31 - 1
-
 
 def api_id(request: web.Request, name: str = "id") -> int:
-    raw = request.match_info[name]
-    if not is_id(raw):
-        raise NotFound("Record not found")
-    return int(raw)
+    return path_id(request, name, "Record not found")
 
 
 async def account_or_404(session: AsyncSession, account_id: int) -> Account:
-    if account_id > MAX_ACCOUNT_ID:  # accounts have 32-bit keys
+    if account_id > INT32:  # accounts have 32-bit keys
         raise NotFound("Record not found")
     account = await session.get(Account, account_id)
     if account is None or account.is_instance_actor:

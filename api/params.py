@@ -10,6 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from spark_fed.errors import BadRequest, UnprocessableEntity
+from spark_fed.http.forms import read_form
+from spark_fed.http.ids import parse_id
+from spark_fed.http.json_body import parse_json
 from spark_fed.queries.paging import Cursor
 
 TRUE = frozenset({"1", "true", "t", "on", "yes"})
@@ -21,17 +24,11 @@ async def body(request: web.Request) -> dict[str, Any]:
     if request.method in ("GET", "HEAD", "DELETE") and not request.can_read_body:
         return {}
     if request.content_type == "application/json":
-        try:
-            data = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequest("the body is not valid JSON") from None
+        data = parse_json(await request.read())
         if not isinstance(data, dict):
             raise BadRequest("the body must be a JSON object")
-        return _without_nul(data)
-    try:
-        form = await request.post()
-    except ValueError:  # a multipart body without a (valid) boundary, say
-        raise BadRequest("the form body cannot be read") from None
+        return data
+    form = await read_form(request)
     result: dict[str, Any] = {}
     for key in form:
         values = form.getall(key)
@@ -39,16 +36,7 @@ async def body(request: web.Request) -> dict[str, Any]:
             result[key[:-2]] = [str(v) for v in values]
         else:
             result[key] = str(values[-1])
-    return _without_nul(result)
-
-
-def _without_nul(data: dict[str, Any]) -> dict[str, Any]:
-    """No stored text may hold NUL (PostgreSQL refuses it): refuse it at the door, as 400."""
-    for value in data.values():
-        values = value if isinstance(value, list) else [value]
-        if any(isinstance(v, str) and "\x00" in v for v in values):
-            raise BadRequest("the body contains a NUL character")
-    return data
+    return result
 
 
 def flag(value: Any, name: str, default: bool = False) -> bool:
@@ -81,12 +69,8 @@ def ids(request: web.Request, name: str) -> list[str]:
     return [*request.query.getall(f"{name}[]", []), *request.query.getall(name, [])]
 
 
-MAX_ID = 2**63 - 1  # ids are 64-bit; a longer number names nothing
-
-
 def is_id(value: Any) -> bool:
-    text = str(value)
-    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_ID
+    return parse_id(value) is not None
 
 
 def limit(request: web.Request, default: int = 20, most: int = 40) -> int:

@@ -1,7 +1,6 @@
 """POST /inbox and /users/NAME/inbox: verify, store durably, answer 202; processing comes later."""
 
 import hashlib
-import json
 import logging
 import re
 from datetime import timedelta
@@ -22,6 +21,7 @@ from spark_fed.errors import (
 )
 from spark_fed.federation.authentication import NotAuthenticated, authenticate
 from spark_fed.federation.documents import host_of, id_of
+from spark_fed.http.json_body import parse_json
 from spark_fed.http.negotiation import media_type
 from spark_fed.queries.accounts import find_by_uri, find_local_user
 from spark_fed.queue.intake import IntakeOverloaded
@@ -136,10 +136,7 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
 
 
 def _parse(body: bytes) -> dict[str, Any]:
-    try:
-        activity = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadRequest("the body is not valid JSON") from None
+    activity = parse_json(body)
     if not isinstance(activity, dict):
         raise BadRequest("the body is not a JSON object")
     if not isinstance(activity.get("type"), str) or not isinstance(id_of(activity.get("actor")), str):

@@ -10,6 +10,7 @@ policy that lets nothing in them run.
 from aiohttp import web
 
 from spark_fed.errors import NotFound
+from spark_fed.http.ids import path_id
 from spark_fed.models import MediaAttachment
 from spark_fed.models.media import FetchState
 from spark_fed.state import CONTEXT
@@ -26,11 +27,9 @@ HEADERS = {
 @routes.get("/media/{id}/{size:original|small}")
 async def media_file(request: web.Request) -> web.StreamResponse:
     ctx = request.app[CONTEXT]
-    raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 19:
-        raise NotFound("no such media")
+    media_id = path_id(request, "id", "no such media")
     async with ctx.db.read() as session:
-        row = await session.get(MediaAttachment, int(raw))
+        row = await session.get(MediaAttachment, media_id)
     if row is None:
         raise NotFound("no such media")
     if not row.local and not row.file_key and row.fetch_state != FetchState.FAILED:

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from actors.collections import PAGE_SIZE, collection, collection_page, read_cursor, wants_page
 from spark_fed.errors import Gone, NotFound
 from spark_fed.federation.authentication import NotAuthenticated, authenticate
+from spark_fed.http.ids import path_id
 from spark_fed.http.negotiation import wants_activity_json
 from spark_fed.http.responses import activity_response
 from spark_fed.models import Account, Status, Visibility
@@ -35,13 +36,11 @@ async def _author(request: web.Request) -> Account:
 
 async def _status(request: web.Request, author: Account) -> Status:
     ctx = request.app[CONTEXT]
-    raw = request.match_info["status_id"]
-    if not raw.isdigit() or len(raw) > 19:
-        raise NotFound("no such status")
+    status_id = path_id(request, "status_id", "no such status")
     async with ctx.db.read() as session:
-        status = await session.get(Status, int(raw))
+        status = await session.get(Status, status_id)
         if status is None or status.account_id != author.id:
-            if await is_tombstoned(session, ctx.urls.status(author.username, int(raw))):
+            if await is_tombstoned(session, ctx.urls.status(author.username, status_id)):
                 raise Gone("this status was deleted")
             raise NotFound("no such status")
     await _check_visible(request, status, author)

@@ -1,7 +1,7 @@
 """The OpenAPI description against the live API: it names only real routes, and fuzzing finds no 5xx.
 
-Schemathesis runs as its own command (a subprocess, so its blocking client never runs on the
-test's event loop, docs/decisions.md) against a Spark instance on loopback, with a bearer token that
+Schemathesis runs as its own command (a subprocess: its blocking client on the test's event loop
+would deadlock against the server it tests) against a Spark instance on loopback, with a bearer token that
 holds `read write follow`. The instance is seeded first (accounts, a follow and a follow request,
 posts, a reply, a like, a boost) and the document's `{id}` parameters get those ids as examples,
 so that the examples, coverage and fuzzing phases reach real records, not only 404s; the
@@ -11,8 +11,11 @@ A fuzzer sends whatever it likes: `acct=x@some.host`, mentions of remote users. 
 client is wrapped so that it reaches loopback only; anything else fails as a blocked address
 would, and is never contacted.
 
-Fuzz suites run once in CI, on SQLite (docs/decisions.md): with SPARK_TEST_DATABASE_URL set the fuzz
-run is skipped (the two cheap checks of the document run on both databases).
+Every operation of the document is run, not a subset: the JUnit report schemathesis writes is read
+back and must name each one. CI runs a bounded number of examples per operation; `make fuzz`
+(HYPOTHESIS_PROFILE=long) runs many more. Fuzz suites run once in CI, on SQLite: with
+SPARK_TEST_DATABASE_URL set the fuzz run is skipped (the two cheap checks of the document run on
+both databases).
 """
 
 import asyncio
@@ -23,31 +26,29 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import yaml
 from aiohttp import web
 from sqlmodel import select
-from yarl import URL
 
 import api
 from api import openapi
 from outbox import actions, interactions, posts
-from spark_fed.http.client import BlockedAddress
 from spark_fed.models import Notification
 from spark_fed.tokens import create_token, parse_scopes
 
+from . import fuzzing
 from .conftest import PG_URL, Spark
 
-ONLY_ON_SQLITE = pytest.mark.skipif(
-    PG_URL is not None, reason="fuzz suites run once, on SQLite (docs/decisions.md)"
-)
+ONLY_ON_SQLITE = pytest.mark.skipif(PG_URL is not None, reason="fuzz suites run once, on SQLite")
 
 SPEC = Path(api.__file__).parent / "openapi.yaml"
 SEED = 6  # the client-API issue; any fixed number makes the run repeatable
-MAX_EXAMPLES = 20
-RUN_TIMEOUT = 420.0  # seconds; the run takes about a minute, this only stops a hang
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+LONG = fuzzing.PROFILE == "long"
+MAX_EXAMPLES = 300 if LONG else 10
+RUN_TIMEOUT = 7200.0 if LONG else 420.0  # seconds; CI's run takes about a minute, this only stops a hang
 # No 5xx, and the answers are what the document says (status, Content-Type, headers, body schema).
 CHECKS = (
     "not_a_server_error",
@@ -56,6 +57,7 @@ CHECKS = (
     "response_headers_conformance",
     "response_schema_conformance",
 )
+JUNIT = "schemathesis-junit.xml"
 METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
 
 
@@ -101,28 +103,6 @@ async def test_openapi_document_is_served_as_shipped(aiohttp_client) -> None:
 
 
 # --- the fuzz run ---------------------------------------------------------------------------------
-
-
-def _loopback_only(spark: Spark, refused: list[str]) -> None:
-    """Make the outbound client refuse every host but loopback, before any socket is opened."""
-    http = spark.ctx.http
-    real_get, real_post = http.get, http.post
-
-    def check(url: object) -> None:
-        host = URL(str(url)).host
-        if host not in LOOPBACK:
-            refused.append(str(url))
-            raise BlockedAddress(f"the test lets Spark reach loopback only, not {host}", str(url))
-
-    async def get(url, headers=None, **kwargs):
-        check(url)
-        return await real_get(url, headers, **kwargs)
-
-    async def post(url, body, headers=None):
-        check(url)
-        return await real_post(url, body, headers)
-
-    http.get, http.post = get, post
 
 
 async def _seed(spark: Spark) -> tuple[str, dict[str, list[str]]]:
@@ -185,6 +165,8 @@ def _command(spec_path: Path, base: str, token: str, workdir: Path) -> tuple[lis
         "--suppress-health-check", "all",
         "--continue-on-failure",
         "--no-color",
+        "--report", "junit",
+        "--report-junit-path", str(workdir / JUNIT),
     ]  # fmt: skip
     return command, env
 
@@ -192,7 +174,7 @@ def _command(spec_path: Path, base: str, token: str, workdir: Path) -> tuple[lis
 @ONLY_ON_SQLITE
 async def test_fuzzing_the_described_api_finds_no_server_error(spark: Spark, tmp_path: Path) -> None:
     refused: list[str] = []
-    _loopback_only(spark, refused)
+    fuzzing.loopback_only(spark, refused)
     token, ids = await _seed(spark)
     spec_path = tmp_path / "openapi.json"
     spec_path.write_text(json.dumps(_with_examples(_spec(), ids)), encoding="utf-8")
@@ -216,3 +198,11 @@ async def test_fuzzing_the_described_api_finds_no_server_error(spark: Spark, tmp
     print(report)  # shown by pytest when the test fails, or with -s
     print(f"schemathesis ran {time.monotonic() - started:.1f} s; refused outbound: {refused}")
     assert process.returncode == 0, f"schemathesis found server errors:\n{report[-20000:]}"
+    untested = sorted(_operations(_spec()) - _tested(tmp_path / JUNIT))
+    assert untested == [], f"operations schemathesis did not run: {untested}"
+
+
+def _tested(junit: Path) -> set[tuple[str, str]]:
+    """The operations (method, path) the JUnit report has a test case for."""
+    cases = ElementTree.parse(junit).getroot().iter("testcase")
+    return {(method, path) for method, _, path in (case.get("name", "").partition(" ") for case in cases)}

@@ -26,6 +26,7 @@ from spark_fed import browser_sessions
 from spark_fed.browser_sessions import SignedIn
 from spark_fed.errors import Forbidden, UnprocessableEntity
 from spark_fed.http import multipart
+from spark_fed.http.forms import read_form
 from spark_fed.models import Account
 from spark_fed.state import CONTEXT
 
@@ -86,7 +87,7 @@ async def form_of(request: web.Request) -> tuple[Viewer, MultiDictProxy[str]]:
     """The viewer and the form of a signed-in browser's POST, once it is shown to be ours."""
     check_same_origin(request)
     found = await require_viewer(request)
-    form = await request.post()
+    form = await read_form(request)
     check_token(form, found.csrf)
     return found, form
 
@@ -128,7 +129,7 @@ async def upload_form_of(
     check_same_origin(request)
     found = await require_viewer(request)
     if not multipart.is_multipart(request):
-        form = await request.post()
+        form = await read_form(request)
         check_token(form, found.csrf)
         text = MultiDict((k, v) for k, v in form.items() if isinstance(v, str))
         return found, UploadForm(MultiDictProxy(text), ())

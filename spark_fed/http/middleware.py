@@ -4,8 +4,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 
-from ..errors import SparkError
+from ..errors import SparkError, UsageError
 from ..state import CONFIG
 from .negotiation import wants_html
 from .responses import error_response
@@ -35,10 +36,23 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except SparkError as exc:
         return _error(request, exc.message, exc.status)
+    except UsageError as exc:
+        # An action shared with the command line refused its input (a follow across a block, say):
+        # a handler that does not translate it still answers 422, as the API does.
+        return _error(request, str(exc), 422)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         return _error(request, exc.reason, exc.status)
+    except (web.RequestPayloadError, BadHttpMessage):
+        # The body broke off, its Content-Encoding does not decode, or a multipart part's headers
+        # do not parse: the client's fault. Nothing more of it can be read, so aiohttp must not try
+        # to drain it after the answer (it would raise again and drop the connection unanswered);
+        # the connection closes after the 400.
+        request.content.feed_eof()
+        response = _error(request, "the request body cannot be read", 400)
+        response.force_close()
+        return response
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _error(request, "internal server error", 500)

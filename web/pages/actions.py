@@ -13,6 +13,7 @@ from aiohttp import web
 from outbox import actions, interactions, posts
 from spark_fed.context import Context
 from spark_fed.errors import NotFound, UnprocessableEntity, UsageError
+from spark_fed.http.ids import INT32, path_id
 from spark_fed.media.processing import MediaRejected
 from spark_fed.media.service import MAX_ATTACHMENTS, MAX_DESCRIPTION
 from spark_fed.models import Account, MediaAttachment, Status
@@ -29,16 +30,13 @@ routes = web.RouteTableDef()
 VISIBILITIES = ("public", "unlisted", "followers", "direct")
 
 
-def path_id(request: web.Request, name: str = "id") -> int:
-    raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 19:
-        raise NotFound("no such post")
-    return int(raw)
+def post_id(request: web.Request) -> int:
+    return path_id(request, "id", "no such post")
 
 
 async def _status(request: web.Request, who: Viewer) -> Status:
     async with request.app[CONTEXT].db.read() as session:
-        status = await visible_status(session, who.account, path_id(request))
+        status = await visible_status(session, who.account, post_id(request))
     if status is None:
         raise NotFound("no such post")
     return status
@@ -198,9 +196,9 @@ async def delete(request: web.Request) -> web.Response:
 
 
 async def _account(request: web.Request) -> Account:
-    raw = request.match_info["account_id"]
+    account_id = path_id(request, "account_id", "no such account", INT32)
     async with request.app[CONTEXT].db.read() as session:
-        account = await session.get(Account, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+        account = await session.get(Account, account_id)
     if account is None or account.is_instance_actor:
         raise NotFound("no such account")
     return account

@@ -7,6 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from spark_fed.errors import NotFound
+from spark_fed.http.ids import INT32, path_id
 from spark_fed.models import Account
 from spark_fed.state import CONTEXT
 
@@ -36,9 +37,9 @@ async def static(request: web.Request) -> web.Response:
 
 @routes.get("/web/avatars/{account_id}.svg")
 async def generated_avatar(request: web.Request) -> web.Response:
-    raw = request.match_info["account_id"]
+    account_id = path_id(request, "account_id", "no such account", INT32)
     async with request.app[CONTEXT].db.read() as session:
-        account = await session.get(Account, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+        account = await session.get(Account, account_id)
     if account is None:
         raise NotFound("no such account")
     initial = escape(display_name(account)[:1].upper() or "?")

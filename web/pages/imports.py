@@ -22,6 +22,7 @@ from sqlmodel import col, select
 
 from outbox import imports
 from spark_fed.errors import Conflict, NotFound, ServiceUnavailable
+from spark_fed.http.ids import INT32, path_id
 from spark_fed.models import ImportJob
 from spark_fed.models.types import utcnow
 from spark_fed.state import CONTEXT
@@ -204,11 +205,9 @@ def _view(request: web.Request, job: ImportJob) -> JobView:
 
 
 async def _owned_job(request: web.Request, account_id: int) -> ImportJob:
-    raw = request.match_info["job_id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound("no such import")
+    job_id = path_id(request, "job_id", "no such import", INT32)
     async with request.app[CONTEXT].db.read() as session:
-        job = await session.get(ImportJob, int(raw))
+        job = await session.get(ImportJob, job_id)
     if job is None or job.account_id != account_id:
         raise NotFound("no such import")
     return job

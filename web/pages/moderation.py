@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from outbox import moderation
 from spark_fed.errors import NotFound, UnprocessableEntity, UsageError
+from spark_fed.http.ids import INT32, path_id
 from spark_fed.models import Account, ModerationAction, Report, Status
 from spark_fed.queries import moderation as moderation_queries
 from spark_fed.queries.views import accounts_by_id
@@ -48,10 +49,7 @@ async def _moderator(request: web.Request, who: Viewer) -> None:
 
 
 def _report_id(request: web.Request) -> int:
-    raw = request.match_info["report_id"]
-    if not raw.isdigit() or len(raw) > 10:
-        raise NotFound("no such report")
-    return int(raw)
+    return path_id(request, "report_id", "no such report", INT32)
 
 
 def _rules(request: web.Request) -> dict[int, str]:

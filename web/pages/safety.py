@@ -13,7 +13,8 @@ from aiohttp import web
 
 from outbox import safety
 from spark_fed import filters as muted_words
-from spark_fed.errors import NotFound, UnprocessableEntity, UsageError
+from spark_fed.errors import UnprocessableEntity, UsageError
+from spark_fed.http.ids import INT32, path_id
 from spark_fed.models import Account, ReportCategory, Status
 from spark_fed.models.safety import FILTER_CONTEXTS
 from spark_fed.queries import safety as safety_queries
@@ -337,8 +338,6 @@ async def create_filter(request: web.Request) -> web.Response:
 @routes.post("/settings/filters/{filter_id}/delete")
 async def delete_filter(request: web.Request) -> web.Response:
     who, _form = await form_of(request)
-    raw = request.match_info["filter_id"]
-    if not raw.isdigit() or len(raw) > 10:
-        raise NotFound("no such muted word")
-    await muted_words.delete_filter(request.app[CONTEXT].db, who.account, int(raw))
+    filter_id = path_id(request, "filter_id", "no such muted word", INT32)
+    await muted_words.delete_filter(request.app[CONTEXT].db, who.account, filter_id)
     raise web.HTTPSeeOther("/settings/filters?done=deleted")

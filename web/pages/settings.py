@@ -7,6 +7,7 @@ from spark_fed import browser_sessions
 from spark_fed.accounts import set_password_hash
 from spark_fed.content import plain_text
 from spark_fed.errors import NotFound, UsageError
+from spark_fed.http.ids import INT32, path_id
 from spark_fed.media.processing import MediaRejected
 from spark_fed.models import User
 from spark_fed.models.media import MediaKind
@@ -97,9 +98,9 @@ async def change_password(request: web.Request) -> web.Response:
 @routes.post("/settings/sessions/{session_id}/end")
 async def end_session(request: web.Request) -> web.Response:
     who, _form = await form_of(request)
-    raw = request.match_info["session_id"]
-    if not raw.isdigit() or not await browser_sessions.end(request.app[CONTEXT].db, who.account.id, int(raw)):
+    session_id = path_id(request, "session_id", "no such session", INT32)
+    if not await browser_sessions.end(request.app[CONTEXT].db, who.account.id, session_id):
         raise NotFound("no such session")
-    if int(raw) == who.session_id:
+    if session_id == who.session_id:
         raise web.HTTPSeeOther("/")
     raise web.HTTPSeeOther("/settings?done=session")

@@ -7,6 +7,7 @@ from aiohttp import web
 from spark_fed import browser_sessions
 from spark_fed.accounts import create_local_user
 from spark_fed.errors import UsageError
+from spark_fed.http.forms import read_form
 from spark_fed.passwords import WeakPassword, hash_password
 from spark_fed.signin import (
     NOT_APPROVED,
@@ -49,7 +50,7 @@ async def sign_in_page(request: web.Request) -> web.Response:
 async def sign_in_form(request: web.Request) -> web.Response:
     # No session yet, so no CSRF token: the origin check stops another site signing a browser in.
     check_same_origin(request)
-    form = await request.post()
+    form = await read_form(request)
     login = str(form.get("username", "")).strip()[:320]
     password = str(form.get("password", ""))
     target = safe_next(form.get("next"))
@@ -101,7 +102,7 @@ async def sign_up_page(request: web.Request) -> web.Response:
 async def sign_up_form(request: web.Request) -> web.Response:
     mode = _registrations(request)
     check_same_origin(request)
-    form = await request.post()
+    form = await read_form(request)
     values = {k: str(form.get(k, "")).strip() for k in ("username", "email")}
     ctx = request.app[CONTEXT]
     try:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 import outbox.routes
 from spark_fed.errors import NotFound
+from spark_fed.http.ids import path_id
 from spark_fed.http.negotiation import wants_activity_json
 from spark_fed.models import Account, Status
 from spark_fed.queries.statuses import mentioned_accounts
@@ -21,7 +22,6 @@ from ..auth import Viewer, viewer
 from ..names import handle, thread_path
 from ..posts import THREAD, views_of
 from ..render import page
-from .actions import path_id
 from .profiles import find_account
 
 routes = web.RouteTableDef()
@@ -48,8 +48,9 @@ async def show(request: web.Request) -> web.StreamResponse:
 
 
 async def _status(request: web.Request, who: Viewer | None, author: Account) -> Status:
+    status_id = path_id(request, "status_id", "no such post")
     async with request.app[CONTEXT].db.read() as session:
-        status = await visible_status(session, who.account if who else None, path_id(request, "status_id"))
+        status = await visible_status(session, who.account if who else None, status_id)
     if status is None or status.account_id != author.id:
         raise NotFound("no such post")
     return status
