@@ -78,9 +78,14 @@ def assert_kept_safe_link(html: str) -> None:
     assert f'href="{SAFE}"' in html
 
 
-def hostile_html() -> str:
-    links = " ".join(f'<a href="{href}">link {n}</a>' for n, href in enumerate(HOSTILE))
+def hostile_html(spellings: tuple[str, ...] = HOSTILE) -> str:
+    links = " ".join(f'<a href="{href}">link {n}</a>' for n, href in enumerate(spellings))
     return f'<p>{links} <a href="{SAFE}">fine</a></p>'
+
+
+# A JSON body holding a NUL is refused whole at the inbox (PostgreSQL cannot store one), so the
+# remote spellings are the others; `test_a_remote_note_with_a_nul_is_refused_whole` covers NUL.
+OVER_THE_WIRE = tuple(href for href in HOSTILE if "\x00" not in href)
 
 
 async def _served(spark: Spark, status: Status, author: Account) -> list[str]:
@@ -110,7 +115,7 @@ async def test_a_remote_note_and_its_update(spark: Spark, aiohttp_server) -> Non
     peer = FakeMastodon("bob")
     await peer.start(aiohttp_server)
     alice = await spark.user("alice")
-    create = peer.create_note("bob", content=hostile_html(), mentions=[alice.uri])
+    create = peer.create_note("bob", content=hostile_html(OVER_THE_WIRE), mentions=[alice.uri])
     assert (await peer.send(create, f"{spark.base}/users/alice/inbox", "bob")).status == 202
 
     async def stored() -> Status | None:
@@ -123,7 +128,11 @@ async def test_a_remote_note_and_its_update(spark: Spark, aiohttp_server) -> Non
     for html in [status.content, *await _served(spark, status, bob)]:
         assert_only_web_links(html)
 
-    note = {**create["object"], "content": hostile_html().replace("fine", "edited"), "updated": _later()}
+    note = {
+        **create["object"],
+        "content": hostile_html(OVER_THE_WIRE).replace("fine", "edited"),
+        "updated": _later(),
+    }
     update = {"id": f"{note['id']}#updates/1", "type": "Update", "actor": bob.uri, "object": note}
     update["@context"] = create["@context"]
     assert (await peer.send(update, f"{spark.base}/users/alice/inbox", "bob")).status == 202
@@ -136,6 +145,18 @@ async def test_a_remote_note_and_its_update(spark: Spark, aiohttp_server) -> Non
     assert_kept_safe_link(status.content)
     for html in [status.content, *await _served(spark, status, bob)]:
         assert_only_web_links(html)
+
+
+async def test_a_remote_note_with_a_nul_is_refused_whole(spark: Spark, aiohttp_server) -> None:
+    peer = FakeMastodon("bob")
+    await peer.start(aiohttp_server)
+    alice = await spark.user("alice")
+    create = peer.create_note("bob", content=hostile_html(), mentions=[alice.uri])
+    assert (await peer.send(create, f"{spark.base}/users/alice/inbox", "bob")).status == 400
+    async with spark.db.read() as session:
+        assert (
+            await session.exec(select(Status).where(Status.uri == create["object"]["id"]))
+        ).first() is None
 
 
 def _later() -> str:
