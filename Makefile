@@ -36,9 +36,10 @@ run: $(VENV)/.installed
 	$(BIN)/spark-fed $(CONFIG_FLAG) db upgrade
 	exec $(BIN)/spark-fed $(CONFIG_FLAG) serve
 
-## Install the test extras, check the code and run the suite
+## Install the test extras, check the code and run the suite (in TEST_WORKERS processes; 0 for one)
+TEST_WORKERS ?= 3
 test: $(VENV)/.installed-test $(BROWSER) lint
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
