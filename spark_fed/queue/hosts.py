@@ -90,9 +90,17 @@ async def claim_deliveries(
         )
         .limit(limit)
     )
+    # The ranking reads the whole queue, so it runs outside the write transaction: on SQLite a
+    # backlog of 100,000 deliveries would otherwise hold the one write lock for a third of a
+    # second a claim, and the inbox's intake waits on that lock. The lease below takes only the
+    # rows still unleased, so a row another worker leased meanwhile is simply not taken.
+    async with db.read() as session:
+        ids = list((await session.exec(picked)).all())
+    if not ids:
+        return []
     statement = (
         update(Delivery)
-        .where(col(Delivery.id).in_(picked.scalar_subquery()), _unleased(now))
+        .where(col(Delivery.id).in_(ids), _unleased(now))
         .values(locked_until=now + lease, lease_token=uuid.uuid4().hex)
         .returning(Delivery)
         .execution_options(synchronize_session=False)
@@ -165,7 +173,9 @@ class HostHealth:
         """A delivery succeeded: the host's trouble ends at the next `flush` (if it had any)."""
         await self._refresh()
         if host in self._troubled or host in self._failing_days or host in self._pending:
-            self._pending[host] = _Outcome(recovered=True)
+            # Kept beside failures of the same flush window: a Retry-After a 429 asked for
+            # moments ago still holds.
+            self._pending.setdefault(host, _Outcome()).recovered = True
 
     async def flush(self) -> None:
         """Write the outcomes gathered since the last flush, in one transaction."""
