@@ -130,7 +130,7 @@ def retry_after(value: str | None, now: datetime | None = None) -> timedelta | N
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         wait = timedelta(seconds=int(value[:7]))
     else:
         try:
@@ -151,6 +151,6 @@ def _activity_type(body: str) -> str | None:
 def _error_text(body: bytes) -> str:
     try:
         error = json.loads(body).get("error")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # any bytes a peer likes: nested deep, too
         return ""
     return f": {str(error)[:200]}" if error else ""

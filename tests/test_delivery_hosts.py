@@ -141,6 +141,33 @@ async def test_three_hundred_hanging_hosts_do_not_hold_back_a_live_one(start_spa
         await asyncio.gather(*(inbox.close() for inbox in [*dead, live]))
 
 
+async def test_a_long_answer_is_a_delivery_and_an_odd_refusal_a_failure(start_spark, database_url) -> None:
+    """A 202 with megabytes after it is delivered (only the first bytes of an answer are read),
+    and a 503 whose Retry-After is not ASCII digits and whose body nests past Python's recursion
+    limit is an ordinary failure, its Retry-After ignored."""
+    spark = await _spark(start_spark, database_url)
+    alice = await spark.user("alice")
+    verbose = await Inbox(Behaviour.VERBOSE).start()
+    odd = await Inbox(Behaviour.BUSY, retry_after="\u00b2", answer_body=b"[" * 50_000).start()
+    try:
+        post = await _queue(spark, alice, "post", [verbose.url, odd.url])
+        assert await _arrives(verbose, post, FRESH_POST_SECONDS) < FRESH_POST_SECONDS
+
+        async def settled() -> list[Delivery] | None:
+            async with spark.db.read() as session:
+                rows = list((await session.exec(select(Delivery))).all())
+            return rows if len(rows) == 1 and rows[0].attempts >= 1 else None
+
+        (left,) = await eventually(settled, what="the verbose host done, the odd one failed once")
+        assert left.host == odd.host and "answered 503" in (left.last_error or "")
+        async with spark.db.read() as session:
+            pause = await session.get(DeliveryHost, odd.host)
+        # One failure of three, and no Retry-After to honour: not paused.
+        assert pause is not None and pause.failures == 1 and pause.paused_until is None
+    finally:
+        await asyncio.gather(verbose.close(), odd.close())
+
+
 async def test_refusing_trickling_and_busy_hosts(start_spark, database_url) -> None:
     spark = await _spark(start_spark, database_url, first_byte=2.0, total=3.0)
     alice = await spark.user("alice")

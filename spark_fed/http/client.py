@@ -47,6 +47,8 @@ from .addresses import AddressPolicy, parse_ip
 MAX_REDIRECTS = 3
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
+POST_ANSWER_BYTES = 16 * 1024
+"""What is read of a POST's answer: enough for any error message worth logging."""
 # Headers that must not follow a redirect to another origin (they are credentials for the first).
 _CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
 
@@ -391,6 +393,8 @@ class HttpClient:
             ) as resp:
                 if resp.status in REDIRECT_STATUSES and method == "GET" and resp.headers.get("Location"):
                     payload = b""  # not read: the connection is dropped instead of draining it
+                elif method == "POST":
+                    payload = await _read_prefix(resp, POST_ANSWER_BYTES)
                 else:
                     payload = await _read_capped(resp, cap, url)
                 return Response(status=resp.status, headers=resp.headers, body=payload, url=str(url))
@@ -404,6 +408,20 @@ class HttpClient:
             raise NetworkError(f"{method} {_short(url)}: timed out ({_one_line(exc)})", str(url)) from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise NetworkError(f"{method} {_short(url)}: {_one_line(exc)}", str(url)) from exc
+
+
+async def _read_prefix(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The first LIMIT bytes of the body, the rest left unread (the connection is then dropped).
+
+    A POST's answer (a delivery's) is only read for an error message, and thousands of
+    deliveries are in flight at once: a megabyte each would be gigabytes.
+    """
+    data = bytearray()
+    async for chunk in resp.content.iter_chunked(_CHUNK):
+        data += chunk
+        if len(data) >= limit:
+            break
+    return bytes(data[:limit])
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, cap: int, url: URL) -> bytes:

@@ -18,19 +18,27 @@ HANG_LIMIT_SECONDS = 600.0
 """A hanging connection ends at the latest here, or when the inbox closes."""
 
 
+VERBOSE_BYTES = 3 * 1024 * 1024
+"""More than any cap on what Spark reads of an answer."""
+
+
 class Behaviour(StrEnum):
     ANSWER = "answer"  # 202 at once, the activity recorded
     HANG = "hang"  # read the request, never answer
     TRICKLE = "trickle"  # the status line, then one byte of the body a second
-    BUSY = "busy"  # 503 with Retry-After
+    BUSY = "busy"  # 503 with Retry-After (and `answer_body`)
+    VERBOSE = "verbose"  # 202, the activity recorded, with a body of VERBOSE_BYTES
 
 
 class Inbox:
     """One loopback host with one inbox at `/inbox`."""
 
-    def __init__(self, behaviour: Behaviour = Behaviour.ANSWER, *, retry_after: str = "1") -> None:
+    def __init__(
+        self, behaviour: Behaviour = Behaviour.ANSWER, *, retry_after: str = "1", answer_body: bytes = b""
+    ) -> None:
         self.behaviour = behaviour
         self.retry_after = retry_after
+        self.answer_body = answer_body
         self.requests = 0
         """Requests read completely, whatever was answered."""
         self.received: list[dict[str, Any]] = []
@@ -107,8 +115,13 @@ class Inbox:
                 writer.write(
                     b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: "
                     + self.retry_after.encode()
-                    + b"\r\nContent-Length: 0\r\n\r\n"
+                    + f"\r\nContent-Length: {len(self.answer_body)}\r\n\r\n".encode()
+                    + self.answer_body
                 )
+            case Behaviour.VERBOSE:
+                self.received.append(json.loads(body))
+                writer.write(f"HTTP/1.1 202 Accepted\r\nContent-Length: {VERBOSE_BYTES}\r\n\r\n".encode())
+                writer.write(b"x" * VERBOSE_BYTES)
             case Behaviour.ANSWER:
                 self.received.append(json.loads(body))
                 writer.write(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
