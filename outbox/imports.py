@@ -229,7 +229,9 @@ class _Importer:
             summary=post.summary,
             sensitive=post.sensitive,
             language=post.language,
-            published=post.published,
+            # An archive may claim any date: one in the future would sit above every newer post
+            # (ids are drawn from it) and one past the year 6000 would not fit an id at all.
+            published=min(post.published, utcnow()),
         )
         self.prepared.add(post.source_id)
         return _Prepared(post, status, html, media_ids, uploads, parent_source_id)
