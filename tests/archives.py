@@ -202,7 +202,7 @@ def mastodon_zip(
     extra: list[dict[str, Any]] = (),
 ) -> Path:
     """EXTRA: more notes, each a dict of what differs from a plain public note (`content` at least),
-    numbered from 100 and published a day apart from 2019-04-01."""
+    numbered from 100 and, unless they say `published`, published a day apart from 2019-04-01."""
     followers = f"{actor_url}/followers"
 
     def create(n: int, published: str, content: str, **note: Any) -> dict[str, Any]:
@@ -273,7 +273,8 @@ def mastodon_zip(
     ]
     for n, note in enumerate(extra):
         fields = dict(note)
-        items.append(create(100 + n, f"2019-04-{n + 1:02d}T10:00:00Z", fields.pop("content"), **fields))
+        published = fields.pop("published", f"2019-04-{n + 1:02d}T10:00:00Z")
+        items.append(create(100 + n, published, fields.pop("content"), **fields))
     outbox = {
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": "outbox.json",

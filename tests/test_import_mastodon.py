@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from spark_fed.cli import main
 from spark_fed.db import Database
 from spark_fed.models import Account, MediaAttachment, Status
+from spark_fed.models.types import utcnow
 
 from .archives import mastodon_zip
 
@@ -67,6 +68,24 @@ async def test_mastodon_archive(cli, tmp_path: Path) -> None:
     status, out, _ = await invoke("import", "mastodon", "alice", str(archive), "--json")
     again = json.loads(out.strip().splitlines()[-1])
     assert again["imported"] == 0 and again["already_imported"] == 5
+
+
+async def test_a_note_dated_in_the_future_is_imported_as_of_now(cli, tmp_path: Path) -> None:
+    """Ids come from the published time: a post dated 2100 would stay above every newer one."""
+    invoke, url = cli
+    future = {"content": "<p>Written in 2100</p>", "published": "2100-01-01T00:00:00Z"}
+    archive = mastodon_zip(tmp_path / "mastodon.zip", extra=[future])
+    before = utcnow()
+    status, _out, err = await invoke("import", "mastodon", "alice", str(archive), "--json")
+    assert status == 0, err
+    db = Database(url)
+    try:
+        async with db.read() as session:
+            posts = list((await session.exec(select(Status))).all())
+    finally:
+        await db.dispose()
+    (dated,) = [p for p in posts if "Written in 2100" in p.content]
+    assert before <= dated.published <= utcnow()
 
 
 async def test_not_a_mastodon_archive(cli, tmp_path: Path) -> None:
