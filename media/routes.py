@@ -33,7 +33,7 @@ async def media_file(request: web.Request) -> web.StreamResponse:
     if row is None:
         raise NotFound("no such media")
     if not row.local and not row.file_key and row.fetch_state != FetchState.FAILED:
-        row = await ctx.media.fetch_remote(row.id) or row
+        row = await ctx.media.fetch_remote(row.id, again=False) or row
     small = request.match_info["size"] == "small"
     key = row.thumbnail_key if small else row.file_key
     if not key:

@@ -179,23 +179,27 @@ class MediaService:
             session.add(row)
         return row
 
-    async def fetch_remote(self, media_id: int) -> MediaAttachment | None:
+    async def fetch_remote(self, media_id: int, *, again: bool = True) -> MediaAttachment | None:
         """The remote file behind MEDIA_ID, fetched (once, however many ask at a time) and stored.
 
         None when it is not to be had: refused, failed (marked so) or too slow (not marked: the
-        next reader tries again). A failed database write reaches every reader as it is.
+        next reader tries again). A failed database write reaches every reader as it is. AGAIN
+        False (a page's reader) leaves a file marked failed alone: a reader who read the row just
+        before another reader's fetch failed would otherwise start a second one.
         """
         try:
-            return await self._fetches.run(media_id, lambda: self._fetch_remote(media_id))
+            return await self._fetches.run(media_id, lambda: self._fetch_remote(media_id, again))
         except TimeoutError:
             log.info("remote media %s not shown: not fetched within %g s", media_id, self._fetches.timeout)
             return None
 
-    async def _fetch_remote(self, media_id: int) -> MediaAttachment | None:
+    async def _fetch_remote(self, media_id: int, again: bool) -> MediaAttachment | None:
         async with self.db.read() as session:
             row = await session.get(MediaAttachment, media_id)
             owner = await session.get(Account, row.account_id) if row is not None else None
         if row is None or row.local or row.remote_url is None:
+            return None
+        if row.fetch_state == FetchState.FAILED and not again:
             return None
         # Reject-media (or suspend): nothing of such a domain goes through the proxy, stored or not.
         policy = await domain_policy.refresh(self.db)
