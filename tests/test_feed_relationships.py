@@ -3,6 +3,8 @@ a removed follower), a block or a domain suspension, what the reader may no long
 home timeline, the notifications and the pages at once, read through the client API and the web
 pages, and the stale home-feed rows go with it."""
 
+from typing import Any
+
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func
 from sqlmodel import select
@@ -133,21 +135,9 @@ async def test_reject_of_an_accepted_follow_from_mastodon(
     peer = FakeMastodon("carol")
     await peer.start(aiohttp_server)
     bob = await Reader.start(spark, aiohttp_client, "bob")
-    await actions.follow(spark.ctx, bob.account, peer.acct("carol"))
-
-    async def accepted() -> bool:
-        return peer.actor_id("carol") in await _following(spark, bob.account)
-
-    await eventually(accepted, what="carol's Accept")
-    note = peer.create_note("carol", "followers of carol only", visibility="private", mentions=[])
-    assert (await peer.send(note, f"{spark.base}/inbox", "carol")).status == 202
-    carol = await _account(spark, peer.actor_id("carol"))
-
-    async def arrived() -> Status | None:
-        async with spark.db.read() as session:
-            return (await session.exec(select(Status).where(Status.account_id == carol.id))).first()
-
-    stored = await eventually(arrived, what="carol's note")
+    carol, stored = await _followed_and_heard(
+        spark, peer, bob, "followers of carol only", visibility="private", mentions=[]
+    )
     assert await bob.sees(stored, "followers of carol only")
 
     assert (await peer.refuse("carol", bob.account.uri)).status == 202
@@ -164,21 +154,9 @@ async def test_domain_suspension_takes_the_server_out(spark: Spark, aiohttp_clie
     peer = FakeMastodon("carol")
     await peer.start(aiohttp_server)
     bob = await Reader.start(spark, aiohttp_client, "bob")
-    await actions.follow(spark.ctx, bob.account, peer.acct("carol"))
-
-    async def accepted() -> bool:
-        return peer.actor_id("carol") in await _following(spark, bob.account)
-
-    await eventually(accepted, what="carol's Accept")
-    note = peer.create_note("carol", "from a server soon suspended", mentions=[bob.account.uri])
-    assert (await peer.send(note, f"{spark.base}/inbox", "carol")).status == 202
-    carol = await _account(spark, peer.actor_id("carol"))
-
-    async def arrived() -> Status | None:
-        async with spark.db.read() as session:
-            return (await session.exec(select(Status).where(Status.account_id == carol.id))).first()
-
-    stored = await eventually(arrived, what="carol's note")
+    carol, stored = await _followed_and_heard(
+        spark, peer, bob, "from a server soon suspended", mentions=[bob.account.uri]
+    )
     assert await bob.sees(stored, "soon suspended")
     assert stored.id in await bob.notified_about()
 
@@ -186,6 +164,27 @@ async def test_domain_suspension_takes_the_server_out(spark: Spark, aiohttp_clie
 
     await bob.sees_nothing_of(stored, "soon suspended")
     assert await bob.feed_rows(carol) == 0
+
+
+async def _followed_and_heard(
+    spark: Spark, peer: FakeMastodon, bob: Reader, text: str, **note: Any
+) -> tuple[Account, Status]:
+    """BOB follows carol on PEER (accepted), then carol's note of TEXT arrives: (carol, the note)."""
+    await actions.follow(spark.ctx, bob.account, peer.acct("carol"))
+
+    async def accepted() -> bool:
+        return peer.actor_id("carol") in await _following(spark, bob.account)
+
+    await eventually(accepted, what="carol's Accept")
+    created = peer.create_note("carol", text, **note)
+    assert (await peer.send(created, f"{spark.base}/inbox", "carol")).status == 202
+    carol = await _account(spark, peer.actor_id("carol"))
+
+    async def arrived() -> Status | None:
+        async with spark.db.read() as session:
+            return (await session.exec(select(Status).where(Status.account_id == carol.id))).first()
+
+    return carol, await eventually(arrived, what="carol's note")
 
 
 async def _account(spark: Spark, uri: str) -> Account:
