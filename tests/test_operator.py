@@ -40,6 +40,29 @@ def _spark(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _serve(
+    config: Path, port: int, stop: signal.Signals, while_up: Callable[[], None] = lambda: None
+) -> tuple[int, str, str]:
+    """Run `spark-fed serve` with CONFIG until it answers on PORT, call WHILE_UP, then send STOP:
+    its exit status, standard output and standard error."""
+    proc = subprocess.Popen(
+        [str(SCRIPT), "--config", str(config), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_until_up(proc, f"http://127.0.0.1:{port}/.well-known/nodeinfo")
+        while_up()
+        proc.send_signal(stop)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, out, err
+
+
 def _wait_until_up(proc: subprocess.Popen[str], url: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -66,27 +89,16 @@ async def test_token_alone_on_stdout_access_log_port_warning_and_shutdown_line(
     assert made.stdout == token + "\n" and re.fullmatch(r"[A-Za-z0-9_-]{20,}", token), made.stdout
     assert "token for alice" in made.stderr
 
-    proc = subprocess.Popen(
-        [str(SCRIPT), "--config", str(config), "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        _wait_until_up(proc, f"http://127.0.0.1:{port}/.well-known/nodeinfo")
+    def signed_in() -> None:
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/v1/accounts/verify_credentials",
             headers={"Authorization": f"Bearer {token}"},
         )
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert json.loads(answer.read())["username"] == "alice"
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0, err
+
+    status, out, err = _serve(config, port, signal.SIGTERM, while_up=signed_in)
+    assert status == 0, err
     access = out.splitlines()
     assert any(COMMON_LOG_LINE.match(line) for line in access), access
     assert f"server.port is {port} but server.domain is localhost:8080" in err
@@ -99,21 +111,8 @@ async def test_access_log_is_off_by_default(
 ) -> None:
     port = free_port()
     config = _config(tmp_path, await database_url(), port=port, domain=f"127.0.0.1:{port}")
-    proc = subprocess.Popen(
-        [str(SCRIPT), "--config", str(config), "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        _wait_until_up(proc, f"http://127.0.0.1:{port}/.well-known/nodeinfo")
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0, err
+    status, out, err = _serve(config, port, signal.SIGINT)
+    assert status == 0, err
     assert out == ""
     assert "server.domain" not in err  # domain and port agree: no warning
     assert "stopped serving" in err
