@@ -8,6 +8,7 @@ from spark_fed.activitystreams import ACTOR_CONTEXT
 from spark_fed.media.records import profile_images
 from spark_fed.models import Account, MediaAttachment
 from spark_fed.models.media import MediaKind
+from spark_fed.pins import featured_url
 from spark_fed.urls import Urls
 
 
@@ -46,6 +47,7 @@ def person_document(
         "outbox": account.outbox_url,
         "followers": account.followers_url,
         "following": account.following_url,
+        "featured": featured_url(account),
         "endpoints": {"sharedInbox": urls.shared_inbox},
         "manuallyApprovesFollowers": account.locked,
         "discoverable": account.discoverable,

@@ -15,8 +15,10 @@ from spark_fed.http.multipart import is_multipart
 from spark_fed.http.responses import json_response
 from spark_fed.media.processing import MediaRejected
 from spark_fed.media.records import profile_images
-from spark_fed.models import Account, Follow, FollowState, User
+from spark_fed.models import Account, Follow, FollowState, Status, User
 from spark_fed.queries.follows import follow_between
+from spark_fed.queries.marks import pinned_posts
+from spark_fed.queries.paging import Cursor
 from spark_fed.queries.safety import Relations, relations
 from spark_fed.queries.timelines import account_posts
 from spark_fed.queries.views import accounts_by_id
@@ -129,9 +131,8 @@ async def account_statuses(request: web.Request) -> web.Response:
     async with ctx.db.read() as session:
         account = await account_or_404(session, api_id(request))
         tagged = params.text(request.query.get("tagged"))
-        # Spark has no pinned posts (yet): the pinned list is empty, not every post.
         rows = (
-            []
+            _within(await pinned_posts(session, viewer, account), params.page_cursor(request))
             if _flag(request, "pinned")
             else await account_posts(
                 session,
@@ -147,6 +148,17 @@ async def account_statuses(request: web.Request) -> web.Response:
         )
         entities = await filtered_statuses_json(session, rows, viewer, ctx.urls, "account")
     return json_response(entities, headers=link_header(request, [r.id for r in rows]))
+
+
+def _within(rows: list[Status], cursor: Cursor) -> list[Status]:
+    """The pinned posts (at most a handful, all read at once) that CURSOR's status ids keep."""
+    return [
+        r
+        for r in rows
+        if (cursor.max_id is None or r.id < cursor.max_id)
+        and (cursor.since_id is None or r.id > cursor.since_id)
+        and (cursor.min_id is None or r.id > cursor.min_id)
+    ]
 
 
 def _flag(request: web.Request, name: str) -> bool:

@@ -145,6 +145,8 @@ class StatusView:
     tags: list[str]
     favourited: bool = False
     reblogged: bool = False
+    bookmarked: bool = False
+    pinned: bool = False
     reblog: "StatusView | None" = None
     author_counts: Counts | None = None
     media: Sequence[MediaAttachment] = ()
@@ -174,8 +176,8 @@ def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
         "favourited": view.favourited,
         "reblogged": view.reblogged,
         "muted": False,
-        "bookmarked": False,
-        "pinned": False,
+        "bookmarked": view.bookmarked,
+        "pinned": view.pinned,
         "content": status.content,
         "filtered": [filter_result_entity(r) for r in view.filtered],
         "reblog": status_entity(view.reblog, urls) if view.reblog else None,

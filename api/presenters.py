@@ -10,6 +10,7 @@ from spark_fed.filters import FilterResult, filter_matches, hidden
 from spark_fed.media.records import profile_images
 from spark_fed.media.service import attachments_of
 from spark_fed.models import Account, Status
+from spark_fed.queries.marks import marks_of
 from spark_fed.queries.views import (
     account_counts,
     accounts_by_id,
@@ -95,6 +96,7 @@ async def statuses_json(
     author_counts = await counts_by_account(session, set(accounts))
     liked = await favourited_by(session, viewer.id, ids) if viewer else set()
     boosted = await reblogged_by(session, viewer.id, ids) if viewer else set()
+    kept, pinned = await marks_of(session, viewer.id, ids) if viewer else (set(), set())
     media = await attachments_of(session, ids)
     images = await profile_images(session, set(accounts))
 
@@ -106,6 +108,8 @@ async def statuses_json(
             tags=tags.get(status.id, []),
             favourited=status.id in liked,
             reblogged=status.id in boosted,
+            bookmarked=status.id in kept,
+            pinned=status.id in pinned,
             author_counts=Counts(*author_counts[status.account_id]),
             media=media.get(status.id, []),
             author_images=ProfileImages.of(images, status.account_id),

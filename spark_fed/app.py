@@ -23,6 +23,7 @@ import api.statuses
 import inbox.processing
 import inbox.routes
 import media.routes
+import outbox.featured
 import outbox.routes
 import web.routes as web_pages
 import webfinger.routes
@@ -41,7 +42,16 @@ from .queue.intake import InboxIntake
 from .state import CONFIG, CONTEXT, DB, HOST_HEALTH, INTAKE, URLS
 from .urls import Urls
 
-AREAS = (actors.routes, webfinger.routes, inbox.routes, outbox.routes, media.routes, api.oauth, api.routes)
+AREAS = (
+    actors.routes,
+    webfinger.routes,
+    inbox.routes,
+    outbox.routes,
+    outbox.featured,
+    media.routes,
+    api.oauth,
+    api.routes,
+)
 TIDY_EVERY = 3600.0
 SPARE_FILES = 256
 """Open files beyond the deliveries' sockets: the database, clients' connections, media."""

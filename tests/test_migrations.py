@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
@@ -70,18 +71,24 @@ async def test_ids_stored_before_the_counters_are_never_given_again(database_url
     try:
         await upgrade(db, "0013")
         async with db.write() as session:
-            author = Account(
-                uri="https://x.example/users/u",
-                username="u",
-                domain="x.example",
-                inbox_url="https://x.example/users/u/inbox",
-                public_key_id="https://x.example/users/u#main-key",
-                public_key_pem="unused",
-            )
-            session.add(author)
-            await session.flush()
+            # The columns of 0013's accounts only: the model has grown since.
+            author_id = (
+                await session.exec(
+                    sa.insert(Account)
+                    .values(
+                        uri="https://x.example/users/u",
+                        username="u",
+                        domain="x.example",
+                        inbox_url="https://x.example/users/u/inbox",
+                        public_key_id="https://x.example/users/u#main-key",
+                        public_key_pem="unused",
+                        created_at=moment,
+                    )
+                    .returning(Account.id)
+                )
+            ).scalar_one()
             session.add(
-                Status(id=old_id, uri="https://x.example/old", account_id=author.id, published=moment)
+                Status(id=old_id, uri="https://x.example/old", account_id=author_id, published=moment)
             )
         await upgrade(db)
         async with db.write() as session:

@@ -263,11 +263,18 @@ def actor_values(document: dict[str, Any]) -> dict[str, Any]:
         "outbox_url": _url(id_of(document.get("outbox"))),
         "followers_url": _url(id_of(document.get("followers"))),
         "following_url": _url(id_of(document.get("following"))),
+        "featured_url": _featured(document, uri),
         "avatar_url": _icon_url(document.get("icon")),
         "public_key_id": key["id"],
         "public_key_pem": key["publicKeyPem"],
         "private_key_pem": None,
     }
+
+
+def _featured(document: dict[str, Any], uri: str) -> str | None:
+    """The actor's pinned posts: a collection on its own server, or none."""
+    url = _url(id_of(document.get("featured")))
+    return url if url is not None and same_origin(url, uri) else None
 
 
 def _public_key(document: dict[str, Any], uri: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ from .follow import Follow, FollowState
 from .ids import IdCounter
 from .imports import ImportedItem, ImportJob, ImportKind, ImportState
 from .jobs import Delivery, DeliveryHost, HostFailure, InboxItem, JobState, QueuedJob
+from .marks import Bookmark, StatusPin
 from .media import MediaAttachment
 from .safety import (
     AccountDomainBlock,
@@ -40,6 +41,7 @@ __all__ = [
     "Account",
     "AccountDomainBlock",
     "Block",
+    "Bookmark",
     "ChangeMarker",
     "Delivery",
     "DeliveryHost",
@@ -72,6 +74,7 @@ __all__ = [
     "Report",
     "ReportCategory",
     "Status",
+    "StatusPin",
     "StatusTag",
     "Tag",
     "Tombstone",

@@ -49,6 +49,8 @@ class Account(SQLModel, table=True):
     outbox_url: str | None = Field(default=None, max_length=2048)
     followers_url: str | None = Field(default=None, max_length=2048)
     following_url: str | None = Field(default=None, max_length=2048)
+    # A remote actor's pinned posts (its `featured` collection); a local one's is served by Spark.
+    featured_url: str | None = Field(default=None, max_length=2048)
     avatar_url: str | None = Field(default=None, max_length=2048)
     public_key_id: str = Field(max_length=2048)
     public_key_pem: str = Field(sa_column=Column(Text, nullable=False))
