@@ -14,11 +14,12 @@ from typing import Any
 from spark_fed import domain_policy
 from spark_fed.cache import TTLCache
 from spark_fed.context import Context
+from spark_fed.federation.featured import REFRESH
 from spark_fed.models import Account, InboxItem
 from spark_fed.queries.accounts import find_by_uri
 from spark_fed.queue import GiveUp
 
-from . import handlers, notes
+from . import featured, handlers, notes
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ HANDLERS: dict[str, Handler] = {
     "Like": notes.like,
     "Block": handlers.block,
     "Flag": handlers.flag,
+    "Add": featured.add,
+    "Remove": featured.remove,
+    REFRESH: featured.refresh,
 }
 
 

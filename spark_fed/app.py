@@ -121,6 +121,7 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
     )
     ctx.deliveries_queued = workers.delivery.wake
     ctx.inbox_stored = workers.inbox.wake
+    ctx.actors.on_queued = workers.inbox.wake
     return workers
 
 

@@ -3,6 +3,7 @@
 import json
 import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -67,6 +68,8 @@ class RemoteActors:
         self.base = config.base_url
         # Fetches are signed by the instance actor: no user is behind them.
         self.signer = instance_actor
+        # Wakes the inbox worker when storing an actor queued the read of its pinned posts.
+        self.on_queued: Callable[[], None] = lambda: None
         self._fetches: SingleFlight[str, Account] = SingleFlight(timeout=fetch_seconds)
         self._lookups: SingleFlight[tuple[str, str], str] = SingleFlight(
             timeout=min(fetch_seconds, WEBFINGER_SECONDS)
@@ -205,6 +208,12 @@ class RemoteActors:
             await record_profile_image(
                 session, account.id, MediaKind.HEADER, _icon_url(document.get("image"))
             )
+            if account.featured_url:
+                from .featured import refresh_job
+
+                await session.exec(refresh_job(self.db, account.uri, values["fetched_at"]))
+        if account.featured_url:
+            self.on_queued()
         return account
 
     async def _local(self, username: str) -> Account:

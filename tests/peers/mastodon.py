@@ -235,6 +235,7 @@ class Account:
     follow_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     following: dict[str, FollowState] = field(default_factory=dict)
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)  # status id -> {"create", "visibility"}
+    pinned: list[str] = field(default_factory=list)  # status ids, oldest pin first
 
     @property
     def public_pem(self) -> str:
@@ -1011,6 +1012,34 @@ class FakeMastodon:
             "object": object_id,
         }
 
+    def featured_url(self, username: str) -> str:
+        return f"{self.actor_id(username)}/collections/featured"
+
+    def pin(self, username: str, note_id: str) -> dict[str, Any]:
+        """``AddSerializer`` for a pin: no ``id``, the status by URI, the featured collection as target."""
+        status_id = note_id.rsplit("/", 1)[-1]
+        pinned = self.accounts[username].pinned
+        if status_id not in pinned:
+            pinned.append(status_id)
+        return self._featured_change("Add", username, note_id)
+
+    def unpin(self, username: str, note_id: str) -> dict[str, Any]:
+        """``RemoveSerializer``: the same shape as the pin's ``Add``."""
+        status_id = note_id.rsplit("/", 1)[-1]
+        pinned = self.accounts[username].pinned
+        if status_id in pinned:
+            pinned.remove(status_id)
+        return self._featured_change("Remove", username, note_id)
+
+    def _featured_change(self, kind: str, username: str, note_id: str) -> dict[str, Any]:
+        return {
+            "@context": AS,
+            "type": kind,
+            "actor": self.actor_id(username),
+            "target": self.featured_url(username),
+            "object": note_id,
+        }
+
     def _snowflake(self) -> str:
         """Mastodon status ids: milliseconds << 16 plus a sequence (``Mastodon::Snowflake``)."""
         return str((int(time.time() * 1000) << 16) | (next(self._sequence) & 0xFFFF))
@@ -1628,13 +1657,20 @@ class FakeMastodon:
             return gate
         url = f"{self.actor_id(account.username)}/collections/{name}"
         if name == "featured":
+            # ``CollectionsController#show``: the pinned notes inline, newest pin first, unpaged; those
+            # only some may read are left out of an unsigned answer.
+            notes = [
+                {k: v for k, v in account.statuses[sid]["create"]["object"].items() if k != "@context"}
+                for sid in reversed(account.pinned)
+                if sid in account.statuses and account.statuses[sid]["visibility"] in ("public", "unlisted")
+            ]
             return self._ap_response(
                 {
                     "@context": [AS, NOTE_CONTEXT_MAP],
                     "id": url,
                     "type": "OrderedCollection",
-                    "totalItems": 0,
-                    "orderedItems": [],
+                    "totalItems": len(notes),
+                    "orderedItems": notes,
                 }
             )
         return self._ap_response(
