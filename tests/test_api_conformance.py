@@ -126,6 +126,14 @@ async def test_every_shared_operation_answers_in_mastodons_shapes(start_spark, a
     await _ok(await alice_api.post(f"/api/v1/statuses/{reply['id']}/unreblog"))
     await _ok(await alice_api.get(f"/api/v1/statuses/{post['id']}/favourited_by"))
     await _ok(await alice_api.get(f"/api/v1/statuses/{post['id']}/reblogged_by"))
+    # Bookmarks, the favourites list and pins.
+    await _ok(await alice_api.post(f"/api/v1/statuses/{remote['id']}/bookmark"))
+    await _ok(await alice_api.get("/api/v1/bookmarks"))
+    await _ok(await alice_api.post(f"/api/v1/statuses/{remote['id']}/unbookmark"))
+    await _ok(await carol_api.get("/api/v1/favourites"))
+    await _ok(await alice_api.post(f"/api/v1/statuses/{post['id']}/pin"))
+    await _ok(await alice_api.get(f"/api/v1/accounts/{alice.id}/statuses", params={"pinned": "true"}))
+    await _ok(await alice_api.post(f"/api/v1/statuses/{post['id']}/unpin"))
     doomed = await _ok(await alice_api.post("/api/v1/statuses", data={"status": "soon gone"}))
     await _ok(await alice_api.delete(f"/api/v1/statuses/{doomed['id']}"))
 

@@ -3,7 +3,7 @@
 A page of N posts costs the same handful of queries whatever N is (a test
 counts them): authors and boosted notes come with the timeline (for a list of
 plain rows, the accounts replied to come in the authors' query), then one query
-for the viewer's likes and reposts together, one for the posts' images, one for
+for the viewer's likes, reposts, bookmarks and pins together, one for the posts' images, one for
 the viewer's muted words (`spark_fed.filters.filter_matches`) and, only when some
 are not on the page already, one for the accounts replied to.
 
@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spark_fed import filters as muted_words
 from spark_fed.media.service import attachments_of
-from spark_fed.models import Account, Favourite, MediaAttachment, Status
+from spark_fed.models import Account, Bookmark, Favourite, MediaAttachment, Status, StatusPin
 from spark_fed.models.media import FetchState
 from spark_fed.queries.timelines import TimelineItem
 from spark_fed.queries.views import accounts_by_id
@@ -80,6 +80,8 @@ class PostView:
     liked: bool
     reposted: bool
     own: bool
+    bookmarked: bool = False
+    pinned: bool = False
     media: tuple[MediaView, ...] = ()
     # The titles of the viewer's "warn" muted words this post matches: shown collapsed.
     filtered: tuple[str, ...] = ()
@@ -106,7 +108,7 @@ async def post_views(
     else:
         matches = {}
     notes = [item.note.id for item in items]
-    liked, reposted = await _marks(session, viewer.id, notes) if viewer else (set(), set())
+    liked, reposted, kept, pinned = await _marks(session, viewer.id, notes) if viewer else (set(),) * 4
     accounts = {a.id: a for a in known}
     for item in items:
         accounts[item.author.id] = item.author
@@ -126,6 +128,8 @@ async def post_views(
             liked=item.note.id in liked,
             reposted=item.note.id in reposted,
             own=viewer is not None and item.note_author.id == viewer.id,
+            bookmarked=item.note.id in kept,
+            pinned=item.note.id in pinned,
             media=tuple(MediaView.of(row) for row in media.get(item.note.id, [])),
             filtered=tuple(dict.fromkeys(r.filter.title for r in matches.get(item.note.id, []))),
         )
@@ -137,18 +141,22 @@ def _hides(result: object) -> bool:
     return str(getattr(getattr(result, "filter", None), "action", "")) == "hide"
 
 
-async def _marks(session: AsyncSession, viewer_id: int, notes: list[int]) -> tuple[set[int], set[int]]:
-    """Which of NOTES the viewer liked and which she reposted, in one query."""
+async def _marks(
+    session: AsyncSession, viewer_id: int, notes: list[int]
+) -> tuple[set[int], set[int], set[int], set[int]]:
+    """Which of NOTES the viewer liked, reposted, bookmarked and pinned, in one query."""
     if not notes:
-        return set(), set()
+        return set(), set(), set(), set()
     repost = Status.__table__.alias("repost")  # type: ignore[attr-defined]
     liked = exists().where(and_(Favourite.account_id == viewer_id, Favourite.status_id == Status.id))
     reposted = exists().where(and_(repost.c.account_id == viewer_id, repost.c.reblog_of_id == Status.id))
+    kept = exists().where(and_(Bookmark.account_id == viewer_id, Bookmark.status_id == Status.id))
+    pinned = exists().where(and_(StatusPin.account_id == viewer_id, StatusPin.status_id == Status.id))
     rows = await session.exec(
-        select(Status.id, liked.label("liked"), reposted.label("reposted")).where(col(Status.id).in_(notes))
+        select(Status.id, liked, reposted, kept, pinned).where(col(Status.id).in_(notes))
     )
     found = rows.all()
-    return {i for i, like, _ in found if like}, {i for i, _, boost in found if boost}
+    return tuple({row[0] for row in found if row[n]} for n in range(1, 5))  # type: ignore[return-value]
 
 
 async def views_of(

@@ -16,15 +16,17 @@ import actors.routes
 from spark_fed.errors import Gone, NotFound, UsageError
 from spark_fed.federation.actors import ActorNotFound
 from spark_fed.http.negotiation import wants_activity_json
-from spark_fed.models import Account, AccountDomainBlock, Block, Follow, Mute
+from spark_fed.models import Account, AccountDomainBlock, Block, Follow, Mute, Status
 from spark_fed.models.types import utcnow
 from spark_fed.queries.accounts import find_local_user, find_remote_by_handle
+from spark_fed.queries.marks import favourited, pinned_posts
+from spark_fed.queries.paging import NEWEST
 from spark_fed.queries.timelines import account_posts
 from spark_fed.queries.views import account_counts
 from spark_fed.state import CONTEXT
 
 from ..auth import Viewer, viewer
-from ..posts import ACCOUNT, views_of
+from ..posts import ACCOUNT, PostView, views_of
 from ..render import page
 from .paging import PAGE_SIZE, max_id, next_page
 
@@ -100,6 +102,27 @@ async def relationship(request: web.Request, who: Viewer | None, account: Accoun
     )
 
 
+def _pinned_first(views: list[PostView], pinned_ids: set[int]) -> tuple[list[PostView], list[PostView]]:
+    """The pinned posts' views (they lead VIEWS), and the rest without them: a pinned post shows
+    once, on top."""
+    pinned: list[PostView] = []
+    rest: list[PostView] = []
+    for view in views:
+        if view.row_id in pinned_ids and all(p.row_id != view.row_id for p in pinned):
+            pinned.append(view)
+        elif view.note.id not in pinned_ids:
+            rest.append(view)
+    return pinned, rest
+
+
+def _tab(request: web.Request, who: Viewer | None, account: Account) -> str:
+    """Posts, posts and replies, or (on one's own profile only) the posts one liked."""
+    wanted = request.query.get("tab")
+    if wanted == "likes" and who is not None and who.account.id == account.id:
+        return "likes"
+    return "replies" if wanted == "replies" else "posts"
+
+
 @routes.get("/@{username}")
 async def profile(request: web.Request) -> web.StreamResponse:
     name = request.match_info["username"]
@@ -111,20 +134,31 @@ async def profile(request: web.Request) -> web.StreamResponse:
     if not account.is_local:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(ctx.recent_posts.fetch(account), RECENT_POSTS_WAIT)
-    replies = request.query.get("tab") == "replies"
+    tab = _tab(request, who, account)
     reader = who.account if who else None
+    pinned: list[Status] = []
     async with ctx.db.read() as session:
-        rows = await account_posts(
-            session, reader, account, limit=PAGE_SIZE, max_id=max_id(request), replies=replies
-        )
-        views = await views_of(session, reader, rows, ACCOUNT)
+        if tab == "likes":
+            found = await favourited(session, reader, limit=PAGE_SIZE, cursor=NEWEST.below(max_id(request)))
+            rows, page_ids = [status for _, status in found], [mark_id for mark_id, _ in found]
+        else:
+            rows = await account_posts(
+                session, reader, account, limit=PAGE_SIZE, max_id=max_id(request), replies=tab == "replies"
+            )
+            page_ids = [r.id for r in rows]
+            if tab == "posts" and max_id(request) is None:
+                pinned = await pinned_posts(session, reader, account)
+        # The pinned posts come first, and once: one query for the views of both.
+        views = await views_of(session, reader, [*pinned, *rows], ACCOUNT)
         followers, following, statuses, _last = await account_counts(session, account.id)
+    pinned_views, posts = _pinned_first(views, {p.id for p in pinned})
     context = {
         "account": account,
-        "posts": views,
-        "more": next_page(request, [r.id for r in rows]),
+        "pinned": pinned_views,
+        "posts": posts,
+        "more": next_page(request, page_ids),
         "counts": {"posts": statuses, "following": following, "followers": followers},
-        "tab": "replies" if replies else "posts",
+        "tab": tab,
         "relation": await relationship(request, who, account),
     }
     response = await page(request, "profile.html", who, context)

@@ -151,6 +151,7 @@
   var PAIRS = {
     like: ["unlike", "Unlike", "liked"], unlike: ["like", "Like", ""],
     repost: ["unrepost", "Undo repost", "reposted"], unrepost: ["repost", "Repost", ""],
+    bookmark: ["unbookmark", "Remove bookmark", "bookmarked"], unbookmark: ["bookmark", "Bookmark", ""],
   };
 
   function swap(form, state) {
