@@ -110,6 +110,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
     from .hosts import add_commands as add_host_commands
     from .imports import add_commands as add_import_commands
+    from .marks import add_commands as add_mark_commands
     from .media import add_commands as add_media_commands
     from .moderation import add_commands as add_moderation_commands
     from .posts import add_commands as add_post_commands
@@ -121,6 +122,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_media_commands(commands)
     add_import_commands(commands, _local_user)
     add_safety_commands(commands, _local_user)
+    add_mark_commands(commands, _local_user)
     add_moderation_commands(commands, users)
     add_host_commands(commands)
     return parser
