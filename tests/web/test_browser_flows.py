@@ -149,7 +149,9 @@ async def test_sign_in_post_follow_interact_reply_edit_delete_across_two_sparks(
     [sent] = [s for s in await statuses(a) if s.text == "A typo in thsi post"]
     await eventually(lambda: status_by_uri(b, sent.uri), what="alice's post on bob's instance")
 
-    await _post(page, "A typo in thsi post").get_by_role("link", name="Edit").click()
+    typo = _post(page, "A typo in thsi post")
+    await typo.get_by_label("More options").click()  # one's own post's menu: pin, edit, delete
+    await typo.get_by_role("link", name="Edit").click()
     editor = page.get_by_label("Post text")
     await expect(editor).to_have_value("A typo in thsi post")
     await editor.fill("No typo in this post")
@@ -165,6 +167,7 @@ async def test_sign_in_post_follow_interact_reply_edit_delete_across_two_sparks(
 
     await eventually(edited_on_b, what="the Update on bob's instance")
 
+    await focus.get_by_label("More options").click()
     await focus.get_by_role("link", name="Delete").click()
     await page.wait_for_url(f"{a.base}/web/statuses/{sent.id}/delete")
     await expect(page.get_by_role("heading", name="Delete post?")).to_be_visible()

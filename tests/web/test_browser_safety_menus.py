@@ -84,9 +84,14 @@ async def test_mute_report_and_block_from_a_posts_menu_then_a_moderator_resolves
     await sign_in(page, spark, "alice")
     await sign_in(phone, spark, "alice")
 
-    # The menu: a "More options" button on others' posts (none on her own), with three entries.
+    # The menu: a "More options" button on others' posts, with three entries (her own posts' menu
+    # pins, edits and deletes instead).
     feed = page.get_by_role("region", name="Home timeline")
-    await expect(_post(page, "Alice's own post").get_by_label("More options")).to_have_count(0)
+    own = _post(page, "Alice's own post")
+    await _open_menu(own)
+    await expect(own.get_by_role("link", name="Report")).to_have_count(0)
+    await expect(own.get_by_role("button", name="Pin to profile")).to_be_visible()
+    await page.keyboard.press("Escape")
     weather = _post(page, "Carol talks about the weather")
     await _open_menu(weather)
     for entry in ("Mute @carol", "Block @carol", "Report"):
