@@ -2,6 +2,7 @@
 
 from . import (
     accounts,
+    edits,
     filters,
     instance,
     markers,
@@ -9,6 +10,7 @@ from . import (
     openapi,
     reports,
     safety,
+    scheduled,
     search,
     social,
     statuses,
@@ -22,7 +24,9 @@ routes = [
     *accounts.routes,
     *safety.routes,
     *social.routes,
+    *edits.routes,
     *statuses.routes,
+    *scheduled.routes,
     *media.routes,
     *timelines.routes,
     *search.routes,
