@@ -2,6 +2,7 @@
 
 import asyncio
 import functools
+import json
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -190,3 +191,32 @@ async def test_a_lease_lost_to_a_cancel_publishes_nothing(spark: Spark) -> None:
     else:
         raise AssertionError("a cancelled post was published")
     assert await _posted(spark, "cancelled at the last moment") == []
+
+
+def test_post_at_and_scheduled_commands(tmp_path, capsys) -> None:
+    from spark_fed.cli import main
+
+    config = tmp_path / "spark.toml"
+    config.write_text(
+        f'[server]\ndomain = "spark.test"\n[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/s.db"\n'
+    )
+
+    def run(*args: str) -> tuple[int, str, str]:
+        status = main(["--config", str(config), *args])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    assert run("users", "create", "alice")[0] == 0
+    at = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    status, out, err = run("post", "alice", "from the command line", "--at", at, "--cw", "later")
+    assert status == 0, err
+    assert out.splitlines()[-1].isdigit() and at in out
+    for when in ("yesterday", "2001-01-01T00:00:00Z", (datetime.now(UTC) + timedelta(minutes=4)).isoformat()):
+        status, _, err = run("post", "alice", "never", "--at", when)
+        assert status == 2 and len(err.strip().splitlines()) == 1
+    status, out, _ = run("scheduled", "alice", "--json")
+    [item] = json.loads(out)
+    assert item["text"] == "from the command line" and item["scheduled_at"] == at
+    assert item["spoiler_text"] == "later"
+    status, out, _ = run("scheduled", "alice")
+    assert status == 0 and "from the command line" in out
