@@ -3,6 +3,7 @@
 import asyncio
 import functools
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -15,8 +16,10 @@ from spark_fed.models import MediaAttachment, ScheduledMedia, ScheduledStatus, S
 from spark_fed.models.types import utcnow
 from spark_fed.queue.scheduled import scheduled_worker
 
-from .conftest import Spark, eventually
+from .conftest import Spark, eventually, free_port, test_config
+from .peers.misbehaving import Behaviour, Inbox
 from .test_api_media import image_bytes
+from .test_delivery_leases import _worker
 from .test_mastodon_py import _sign_in, _with_password
 
 
@@ -220,3 +223,50 @@ def test_post_at_and_scheduled_commands(tmp_path, capsys) -> None:
     assert item["spoiler_text"] == "later"
     status, out, _ = run("scheduled", "alice")
     assert status == 0 and "from the command line" in out
+
+
+async def test_a_worker_killed_mid_publish_leaves_the_post_to_the_next_one(
+    start_spark, database_url, tmp_path
+) -> None:
+    """A real `spark-fed worker` claims the post and hangs on a mention's WebFinger; it is killed
+    with SIGKILL, its lease runs out, and another worker publishes the post, once."""
+    config = test_config(await database_url(), free_port())
+    spark = await start_spark(replace(config, server=replace(config.server, run_workers=False)))
+    alice = await spark.user("alice")
+    slow = await Inbox(Behaviour.HANG).start()
+    worker_config = tmp_path / "worker.toml"
+    worker_config.write_text(
+        f'[server]\ndomain = "{spark.domain}"\nrun_workers = false\n'
+        f'[database]\nurl = "{spark.config.database.url}"\n'
+        "[federation]\nallow_private_addresses = true\nfirst_byte_timeout = 30.0\nrequest_timeout = 40.0\n"
+    )
+    text = f"hello @bob@{slow.host}, this was scheduled"
+    row = await scheduled.schedule(spark.ctx, alice, scheduled.Draft(text), utcnow() + timedelta(hours=1))
+    await _due_now(spark, row.id)
+    doomed = await _worker(worker_config)
+    survivor = None
+    try:
+
+        async def claimed_and_hanging() -> bool:
+            async with spark.db.read() as session:
+                held = (await session.exec(select(ScheduledStatus.locked_until))).first()
+            return held is not None and slow.requests >= 1
+
+        await eventually(claimed_and_hanging, timeout=30, what="the worker to hang mid-publish")
+        doomed.kill()
+        await doomed.wait()
+        assert await _posted(spark, "this was scheduled") == []
+        slow.behaviour = Behaviour.ANSWER  # WebFinger now fails at once: the mention stays text
+        async with spark.db.write() as session:  # the dead worker's lease runs out
+            await session.exec(update(ScheduledStatus).values(locked_until=utcnow() - timedelta(seconds=1)))
+        survivor = await _worker(worker_config)
+        await eventually(lambda: _posted(spark, "this was scheduled"), timeout=30, what="the post")
+        async with spark.db.read() as session:
+            left = (await session.exec(select(ScheduledStatus.id))).all()
+        assert left == [] and len(await _posted(spark, "this was scheduled")) == 1
+    finally:
+        for process in (doomed, survivor):
+            if process is not None and process.returncode is None:
+                process.terminate()
+                await process.wait()
+        await slow.close()
