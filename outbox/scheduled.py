@@ -181,6 +181,8 @@ def parse_time(text: str) -> datetime:
 
 
 def _check_time(at: datetime) -> datetime:
+    """AT in UTC (a time without a zone is UTC), if it is within the bounds."""
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
     now = utcnow()
     if at < now + MIN_AHEAD:
         raise UsageError("the scheduled time must be at least 5 minutes ahead")

@@ -13,6 +13,7 @@ from spark_fed.models import Notification, Status, StatusEdit
 
 from .conftest import Spark, eventually
 from .peers import FakeMastodon
+from .test_api_media import image_bytes
 from .test_mastodon_posts import _follow_peer
 from .test_mastodon_py import _sign_in, _with_password
 
@@ -55,6 +56,16 @@ async def test_mastodon_py_edits_and_reads_history_and_source(spark: Spark) -> N
     assert history[0]["created_at"] == posted["created_at"]
     assert history[-1]["created_at"] == edited["edited_at"]
     assert all(r["account"]["acct"] == "alice" and r["emojis"] == [] for r in history)
+
+    media = await asyncio.to_thread(alice.media_post, image_bytes(), "image/png", description="a square")
+    pictured = await asyncio.to_thread(alice.status_post, "a picture", media_ids=[media["id"]])
+    attributes = [{"id": media["id"], "description": "a blue square"}]
+    await asyncio.to_thread(alice.status_update, pictured["id"], "a picture", media_attributes=attributes)
+    described = await asyncio.to_thread(alice.status_history, pictured["id"])
+    assert [[m["description"] for m in r["media_attachments"]] for r in described] == [
+        ["a square"],
+        ["a blue square"],
+    ]
 
     source = await asyncio.to_thread(alice.status_source, posted["id"])
     assert (source["id"], source["text"], source["spoiler_text"]) == (posted["id"], "third words", "")
@@ -103,8 +114,6 @@ async def test_history_keeps_the_original_and_a_bounded_number_of_revisions(spar
 
 
 async def test_image_descriptions_are_kept_as_they_were(spark: Spark) -> None:
-    from .test_api_media import image_bytes
-
     alice = await spark.user("alice")
     upload = await spark.ctx.media.upload(alice, image_bytes(), description="a red square")
     status = await posts.post(spark.ctx, alice, "look", media_ids=[upload.id])
