@@ -2,6 +2,7 @@
 
 from . import (
     accounts,
+    edits,
     filters,
     instance,
     markers,
@@ -10,6 +11,7 @@ from . import (
     openapi,
     reports,
     safety,
+    scheduled,
     search,
     social,
     statuses,
@@ -23,8 +25,10 @@ routes = [
     *accounts.routes,
     *safety.routes,
     *social.routes,
+    *edits.routes,
     *statuses.routes,
     *marks.routes,
+    *scheduled.routes,
     *media.routes,
     *timelines.routes,
     *search.routes,

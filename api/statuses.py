@@ -5,6 +5,7 @@ import asyncio
 from aiohttp import web
 
 from outbox import interactions, posts
+from outbox.scheduled import Draft
 from spark_fed.accounts import posting_defaults
 from spark_fed.cache import TTLCache
 from spark_fed.errors import UnprocessableEntity, UsageError
@@ -18,6 +19,7 @@ from . import params
 from .auth import optional, require
 from .lookup import api_id, status_or_404
 from .presenters import apply_filters, filtered_statuses_json, statuses_json
+from .scheduled import schedule
 
 routes = web.RouteTableDef()
 
@@ -50,6 +52,8 @@ async def _entity(request: web.Request, status: Status, viewer) -> dict:
 @routes.post("/api/v1/statuses")
 async def create(request: web.Request) -> web.Response:
     viewer = await require(request, "write:statuses")
+    if (data := await params.body(request)).get("scheduled_at"):
+        return await schedule(request, viewer, data, await post_draft(request, viewer, data))
     key = request.headers.get("Idempotency-Key")
     if not key:
         return await _create(request, viewer)
@@ -74,34 +78,45 @@ async def _create(request: web.Request, viewer) -> web.Response:
 async def _create_status(request: web.Request, viewer) -> Status:
     ctx = request.app[CONTEXT]
     data = await params.body(request)
-    text = params.text(data.get("status")) or ""
-    media_ids = _media_ids(data.get("media_ids")) or []
-    if not text.strip() and not media_ids:
-        raise UnprocessableEntity("Validation failed: Text can't be blank")
-    defaults = await posting_defaults(ctx.db, viewer)
-    visibility = params.text(data.get("visibility")) or defaults.default_visibility
-    visibility = FROM_API_VISIBILITY.get(visibility, visibility)
-    reply_to = None
-    if data.get("in_reply_to_id"):
+    draft = await post_draft(request, viewer, data)
+    parent = None
+    if draft.in_reply_to_id is not None:
         async with ctx.db.read() as session:
-            parent = await status_or_404(session, _int(data["in_reply_to_id"]), viewer)
-        reply_to = parent.uri
-    spoiler = params.text(data.get("spoiler_text")) or None
+            parent = await status_or_404(session, draft.in_reply_to_id, viewer)
     try:
         status = await posts.post(
             ctx,
             viewer,
-            text,
-            visibility=visibility,
-            reply_to=reply_to,
-            cw=spoiler,
-            language=_language(data.get("language")) or defaults.default_language,
-            media_ids=media_ids,
-            sensitive=params.flag(data.get("sensitive"), "sensitive", defaults.default_sensitive),
+            draft.text,
+            visibility=draft.visibility,
+            reply_to=parent.uri if parent else None,
+            cw=draft.spoiler_text,
+            language=draft.language,
+            media_ids=draft.media_ids,
+            sensitive=draft.sensitive,
         )
     except UsageError as exc:
         raise UnprocessableEntity(f"Validation failed: {exc}") from None
     return status
+
+
+async def post_draft(request: web.Request, viewer, data: dict) -> Draft:
+    """The post a `POST /api/v1/statuses` body asks for, with the account's defaults filled in."""
+    text = params.text(data.get("status")) or ""
+    media_ids = _media_ids(data.get("media_ids")) or []
+    if not text.strip() and not media_ids:
+        raise UnprocessableEntity("Validation failed: Text can't be blank")
+    defaults = await posting_defaults(request.app[CONTEXT].db, viewer)
+    visibility = params.text(data.get("visibility")) or defaults.default_visibility
+    return Draft(
+        text=text,
+        visibility=FROM_API_VISIBILITY.get(visibility, visibility),
+        spoiler_text=params.text(data.get("spoiler_text")) or None,
+        sensitive=params.flag(data.get("sensitive"), "sensitive", defaults.default_sensitive),
+        language=_language(data.get("language")) or defaults.default_language,
+        in_reply_to_id=_int(data["in_reply_to_id"]) if data.get("in_reply_to_id") else None,
+        media_ids=media_ids,
+    )
 
 
 @routes.get("/api/v1/statuses/{id}")
@@ -124,7 +139,16 @@ async def edit(request: web.Request) -> web.Response:
     if not text.strip() and not media_ids:
         raise UnprocessableEntity("Validation failed: Text can't be blank")
     try:
-        status = await posts.edit(ctx, viewer, status.uri, text, media_ids=media_ids)
+        status = await posts.edit(
+            ctx,
+            viewer,
+            status.uri,
+            text,
+            media_ids=media_ids,
+            cw=params.text(data.get("spoiler_text")) if "spoiler_text" in data else None,
+            sensitive=params.flag(data["sensitive"], "sensitive") if "sensitive" in data else None,
+            descriptions=_descriptions(data.get("media_attributes")),
+        )
     except UsageError as exc:
         raise UnprocessableEntity(f"Validation failed: {exc}") from None
     return await _one(request, status, viewer)
@@ -214,6 +238,20 @@ def _media_ids(value: object) -> list[int] | None:
     if len(ids) > MAX_ATTACHMENTS:
         raise UnprocessableEntity(f"Validation failed: a post has at most {MAX_ATTACHMENTS} images")
     return [int(v) for v in ids]
+
+
+def _descriptions(value: object) -> dict[int, str] | None:
+    """`media_attributes` (JSON: `[{"id", "description"}]`): the images' descriptions anew."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    found: dict[int, str] = {}
+    for item in items:
+        if not isinstance(item, dict) or not params.is_id(item.get("id")):
+            raise UnprocessableEntity("Validation failed: media_attributes must name media by id")
+        if "description" in item:
+            found[int(str(item["id"]))] = params.text(item["description"]) or ""
+    return found
 
 
 def _language(value: object) -> str | None:

@@ -1,8 +1,10 @@
 """Posting, editing and deleting: each writes the status and queues its deliveries in one transaction."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spark_fed.content import find_mentions
 from spark_fed.content.sources import MentionKey, Typed, mention_key
@@ -11,7 +13,7 @@ from spark_fed.delivery import enqueue, preferred_inboxes
 from spark_fed.errors import UsageError
 from spark_fed.federation.actors import ActorNotFound
 from spark_fed.federation.notes import NoteRejected
-from spark_fed.media.service import attach, attachments_of
+from spark_fed.media.service import MAX_DESCRIPTION, attach, attachments_of, describe_attached
 from spark_fed.models import Account, Status, Visibility
 from spark_fed.models.ids import new_id
 from spark_fed.models.types import utcnow
@@ -44,15 +46,20 @@ async def post(
     language: str | None = None,
     media_ids: Sequence[int] = (),
     sensitive: bool = False,
+    first: Callable[[AsyncSession], Awaitable[None]] | None = None,
 ) -> Status:
     """MEDIA_IDS are the author's uploads (`MediaService.upload`), attached in that order;
-    SENSITIVE hides them behind a "Show" (a content warning always does)."""
+    SENSITIVE hides them behind a "Show" (a content warning always does). FIRST runs first in
+    the transaction that stores the post: if it raises, nothing is posted (a scheduled post
+    claims its row there, so it is published once)."""
     if visibility not in set(Visibility):
         raise UsageError(f"visibility must be one of {', '.join(Visibility)}")
     _check_length(ctx, text, with_media=bool(media_ids))
     parent = await _parent(ctx, reply_to) if reply_to else None
     source = await _typed(ctx, text)
     async with ctx.db.write() as session:
+        if first is not None:
+            await first(session)
         published = utcnow()
         status_id = await new_id(session, published)
         status = Status(
@@ -81,16 +88,34 @@ async def post(
 
 
 async def edit(
-    ctx: Context, author: Account, url: str, text: str, *, media_ids: Sequence[int] | None = None
+    ctx: Context,
+    author: Account,
+    url: str,
+    text: str,
+    *,
+    media_ids: Sequence[int] | None = None,
+    cw: str | None = None,
+    sensitive: bool | None = None,
+    descriptions: Mapping[int, str] | None = None,
 ) -> Status:
-    """MEDIA_IDS, when given, replace the post's images (None keeps them)."""
+    """MEDIA_IDS, when given, replace the post's images (None keeps them); CW (the content
+    warning, "" for none) and SENSITIVE likewise; DESCRIPTIONS (by media id) describe its images
+    anew. The revision it replaces joins its history."""
     _check_length(ctx, text, with_media=bool(media_ids))
+    if any(len(d) > MAX_DESCRIPTION for d in (descriptions or {}).values()):
+        raise UsageError(f"an image description has at most {MAX_DESCRIPTION} characters")
     source = await _typed(ctx, text)
     async with ctx.db.write() as session:
         status = await _own_status(session, author, url)
+        summary = status.summary if cw is None else cw
+        marked = status.sensitive if sensitive is None else sensitive
+        rendered = await edit_status(
+            session, status, source, edited_at=utcnow(), summary=summary, sensitive=marked or bool(summary)
+        )
         if media_ids is not None:
             await attach(session, author, status.id, list(media_ids))
-        rendered = await edit_status(session, status, source, edited_at=utcnow())
+        if descriptions:
+            await describe_attached(session, status.id, descriptions)
         document = await note_document(ctx, session, status, author)
         parent_author = (
             await session.get(Account, status.in_reply_to_account_id)

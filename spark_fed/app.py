@@ -25,6 +25,7 @@ import inbox.routes
 import media.routes
 import outbox.featured
 import outbox.routes
+import outbox.scheduled
 import web.routes as web_pages
 import webfinger.routes
 from outbox.moderation import purge_suspended
@@ -35,10 +36,11 @@ from .context import Context, open_context
 from .delivery import DeliverySender
 from .http.middleware import error_middleware, page_headers_middleware
 from .http.templates import TEMPLATES, Templates
-from .models import Delivery, InboxItem
+from .models import Delivery, InboxItem, ScheduledStatus
 from .queue import Worker
 from .queue.hosts import HostHealth, claim_deliveries
 from .queue.intake import InboxIntake
+from .queue.scheduled import scheduled_worker
 from .state import CONFIG, CONTEXT, DB, HOST_HEALTH, INTAKE, URLS
 from .urls import Urls
 
@@ -62,11 +64,14 @@ class Workers:
     delivery: Worker[Delivery]
     inbox: Worker[InboxItem]
     sender: DeliverySender
+    scheduled: Worker[ScheduledStatus]
 
     ctx: Context
 
     async def run(self, stop: asyncio.Event) -> None:
-        await asyncio.gather(self.delivery.run(stop), self.inbox.run(stop), self._tidy(stop))
+        await asyncio.gather(
+            self.delivery.run(stop), self.inbox.run(stop), self.scheduled.run(stop), self._tidy(stop)
+        )
 
     async def _tidy(self, stop: asyncio.Event) -> None:
         """Every `TIDY_EVERY` seconds: uploads no post took within a day go, and so does the data
@@ -117,6 +122,7 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
             defer_to=defer_to,
         ),
         sender=sender,
+        scheduled=scheduled_worker(ctx.db, functools.partial(outbox.scheduled.publish, ctx)),
         ctx=ctx,
     )
     ctx.deliveries_queued = workers.delivery.wake

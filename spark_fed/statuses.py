@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from .content import plain_text
 from .content.sources import Rendered, Source, render, web_address
 from .db import Database, dialect_insert
+from .edits import keep_revision
 from .models import (
     Account,
     Favourite,
@@ -126,10 +127,23 @@ async def store_statuses(session: AsyncSession, new: Sequence[NewStatus]) -> lis
 
 
 async def edit_status(
-    session: AsyncSession, status: Status, source: Source, *, edited_at: datetime
+    session: AsyncSession,
+    status: Status,
+    source: Source,
+    *,
+    edited_at: datetime,
+    summary: str | None = None,
+    sensitive: bool | None = None,
 ) -> Rendered:
     """New text for a stored status: rendered or sanitised here; its mentions and tags replace the
-    old ones, and those here who boosted it hear of the change."""
+    old ones, and those here who boosted it hear of the change. SUMMARY (the content warning) and
+    SENSITIVE change too when given. The revision it replaces is kept first (`spark_fed.edits`):
+    callers change the status's attachments after this, never before."""
+    await keep_revision(session, status)
+    if summary is not None:
+        status.summary = summary
+    if sensitive is not None:
+        status.sensitive = sensitive
     result = render(source)
     status.content = result.html
     if status.local:

@@ -11,6 +11,7 @@ that every deviation still names a part of the description.
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,18 @@ async def test_every_shared_operation_answers_in_mastodons_shapes(start_spark, a
     await _ok(await alice_api.post(f"/api/v1/statuses/{post['id']}/pin"))
     await _ok(await alice_api.get(f"/api/v1/accounts/{alice.id}/statuses", params={"pinned": "true"}))
     await _ok(await alice_api.post(f"/api/v1/statuses/{post['id']}/unpin"))
+    await _ok(await alice_api.get(f"/api/v1/statuses/{post['id']}/history"))
+    await _ok(await alice_api.get(f"/api/v1/statuses/{post['id']}/source"))
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    waiting = await _ok(
+        await alice_api.post("/api/v1/statuses", data={"status": "later", "scheduled_at": later})
+    )
+    await _ok(await alice_api.get("/api/v1/scheduled_statuses"))
+    await _ok(await alice_api.get(f"/api/v1/scheduled_statuses/{waiting['id']}"))
+    await _ok(
+        await alice_api.put(f"/api/v1/scheduled_statuses/{waiting['id']}", data={"scheduled_at": later})
+    )
+    await _ok(await alice_api.delete(f"/api/v1/scheduled_statuses/{waiting['id']}"))
     doomed = await _ok(await alice_api.post("/api/v1/statuses", data={"status": "soon gone"}))
     await _ok(await alice_api.delete(f"/api/v1/statuses/{doomed['id']}"))
 

@@ -115,9 +115,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     from .moderation import add_commands as add_moderation_commands
     from .posts import add_commands as add_post_commands
     from .safety import add_commands as add_safety_commands
+    from .scheduled import add_commands as add_scheduled_commands
     from .sessions import add_commands as add_session_commands
 
     add_post_commands(commands, _local_user)
+    add_scheduled_commands(commands, _local_user)
     add_session_commands(commands, users, _local_user)
     add_media_commands(commands)
     add_import_commands(commands, _local_user)

@@ -2,14 +2,18 @@
 
 import argparse
 import json
+from datetime import datetime
 from typing import Any
 
 import outbox.interactions as interactions
 import outbox.posts as posts
+import outbox.scheduled as scheduled
 
 from ..config import Config
 from ..content import plain_text
 from ..context import Context, open_context
+from ..errors import UsageError
+from ..federation.notes import NoteRejected
 from ..media.service import attachments_of
 from ..models import Account, MediaAttachment, Status, Visibility
 from ..queries.timelines import TimelineItem, TimelineKind, notifications, timeline
@@ -36,6 +40,12 @@ def add_commands(commands: Any, local_user: Any) -> None:
     )
     post.add_argument(
         "--alt", action="append", metavar="TEXT", help="describes the image: the n-th --alt the n-th --image"
+    )
+    post.add_argument(
+        "--at",
+        metavar="TIME",
+        help="schedule it for TIME (ISO 8601, UTC unless it says; at least 5 minutes ahead): "
+        "prints the scheduled post's id instead (see `scheduled`)",
     )
     post.add_argument("--json", action="store_true")
     post.set_defaults(run=with_user(local_user, _post))
@@ -89,8 +99,11 @@ def _simple(action: Any) -> Any:
 
 async def _post(ctx: Context, account: Account, args: argparse.Namespace) -> int:
     images = pair_images(args.image, args.alt)
+    at = scheduled.parse_time(args.at) if args.at else None
     media = await upload_images(ctx, account, images)
     try:
+        if at is not None:
+            return await _schedule(ctx, account, args, at, [m.id for m in media])
         status = await posts.post(
             ctx,
             account,
@@ -105,6 +118,36 @@ async def _post(ctx: Context, account: Account, args: argparse.Namespace) -> int
         await ctx.media.discard(media)  # nothing posted: nothing left on disk either
         raise
     return await _print_status(ctx, account, status, args.json)
+
+
+async def _schedule(
+    ctx: Context, account: Account, args: argparse.Namespace, at: datetime, media_ids: list[int]
+) -> int:
+    """`post --at`: kept for its time; the last line is the scheduled post's id."""
+    parent = None
+    if args.reply_to:
+        try:
+            parent = await ctx.notes.get(args.reply_to)
+        except NoteRejected as exc:
+            raise UsageError(f"cannot reply to {args.reply_to}: {exc}") from None
+    draft = scheduled.Draft(
+        args.text,
+        visibility=args.visibility,
+        spoiler_text=args.cw,
+        sensitive=bool(args.cw),
+        language=args.language,
+        in_reply_to_id=parent.id if parent else None,
+        media_ids=media_ids,
+    )
+    row = await scheduled.schedule(ctx, account, draft, at)
+    if args.json:
+        from .scheduled import scheduled_row
+
+        print(json.dumps(scheduled_row(row), indent=2))
+    else:
+        print(f"scheduled for {iso(row.scheduled_at)}")
+    print(row.id)
+    return 0
 
 
 async def _edit(ctx: Context, account: Account, args: argparse.Namespace) -> int:

@@ -184,10 +184,16 @@ class RemoteNotes:
             edited = _time(note.get("updated"))
             if edited is None or (status.edited_at is not None and edited <= status.edited_at):
                 return status
-            status.summary = _plain(note.get("summary"), 2000)
-            status.sensitive = note.get("sensitive") is True or bool(status.summary)
+            summary = _plain(note.get("summary"), 2000)
             source = Written(_content(note), await _mentioned(session, note), _hashtags(note))
-            await edit_status(session, status, source, edited_at=edited)
+            await edit_status(
+                session,
+                status,
+                source,
+                edited_at=edited,
+                summary=summary,
+                sensitive=note.get("sensitive") is True or bool(summary),
+            )
             await replace_note_attachments(session, status.id, note_attachments(note, sender.id))
         return status
 

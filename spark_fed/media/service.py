@@ -8,9 +8,11 @@ image may take a few hundred MB of RAM and a core for a moment.
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import exists
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,7 +22,7 @@ from ..db import Database
 from ..errors import UsageError
 from ..federation.documents import host_of
 from ..http.client import FetchError, HttpClient
-from ..models import Account, MediaAttachment
+from ..models import Account, MediaAttachment, ScheduledMedia
 from ..models.media import FetchState, MediaKind
 from ..models.types import utcnow
 from ..singleflight import SingleFlight
@@ -156,6 +158,8 @@ class MediaService:
                         col(MediaAttachment.status_id).is_(None),
                         MediaAttachment.kind == MediaKind.ATTACHMENT,
                         col(MediaAttachment.created_at) < cutoff,
+                        # Kept for a post scheduled for later.
+                        ~exists().where(col(ScheduledMedia.media_id) == col(MediaAttachment.id)),
                     )
                 )
             ).all()
@@ -297,6 +301,21 @@ async def attach(session: AsyncSession, account: Account, status_id: int, media_
     for position, row in enumerate(rows):
         row.status_id = status_id
         row.position = position
+        session.add(row)
+
+
+async def describe_attached(session: AsyncSession, status_id: int, descriptions: Mapping[int, str]) -> None:
+    """New descriptions for images of the status (an edit's); ids it does not have are refused."""
+    rows = await session.exec(
+        select(MediaAttachment).where(
+            MediaAttachment.status_id == status_id, col(MediaAttachment.id).in_(list(descriptions))
+        )
+    )
+    found = {row.id: row for row in rows.all()}
+    if set(found) != set(descriptions):
+        raise MediaNotFound("an image described is not one of this post's")
+    for media_id, row in found.items():
+        row.description = descriptions[media_id]
         session.add(row)
 
 

@@ -3,6 +3,7 @@
 from .account import INSTANCE_ACTOR_USERNAME, Account
 from .changes import ChangeMarker
 from .credentials import AccessToken, Marker, OAuthApp, User, WebSession
+from .edits import StatusEdit
 from .follow import Follow, FollowState
 from .ids import IdCounter
 from .imports import ImportedItem, ImportJob, ImportKind, ImportState
@@ -22,6 +23,7 @@ from .safety import (
     Report,
     ReportCategory,
 )
+from .scheduled import ScheduledMedia, ScheduledStatus
 from .status import (
     Favourite,
     FeedEntry,
@@ -73,7 +75,10 @@ __all__ = [
     "QueuedJob",
     "Report",
     "ReportCategory",
+    "ScheduledMedia",
+    "ScheduledStatus",
     "Status",
+    "StatusEdit",
     "StatusPin",
     "StatusTag",
     "Tag",

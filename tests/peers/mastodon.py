@@ -1157,6 +1157,33 @@ class FakeMastodon:
             return ld_sign(copy.deepcopy(create), self.accounts[username].key, self.key_id(username))
         return copy.deepcopy(create)
 
+    def update_note(
+        self, username: str, note_id: str, text: str, *, summary: str | None = None, sensitive: bool = False
+    ) -> dict[str, Any]:
+        """``UpdateSerializer`` of an edited status: ``<status>#updates/<epoch>``, the note as it is now
+        with ``updated`` (the edit time), addressed as the original; the status is served so too."""
+        stored = self.accounts[username].statuses[note_id.rsplit("/", 1)[-1]]
+        create = copy.deepcopy(stored["create"])
+        note = create["object"]
+        now = time.time()
+        note["content"] = "<p>" + html.escape(text) + "</p>"
+        if "contentMap" in note:
+            note["contentMap"] = {language: note["content"] for language in note["contentMap"]}
+        note["summary"] = summary
+        note["sensitive"] = sensitive
+        note["updated"] = _iso(now)
+        stored["create"] = create
+        return {
+            "@context": create["@context"],
+            "id": f"{note_id}#updates/{int(now)}",
+            "type": "Update",
+            "actor": create["actor"],
+            "published": note["updated"],
+            "to": create["to"],
+            "cc": create["cc"],
+            "object": copy.deepcopy(note),
+        }
+
     def delete_note(self, username: str, note_id: str) -> dict[str, Any]:
         """``DeleteNoteSerializer``: ``<status>#delete`` with a Tombstone; the status stops being served."""
         self.accounts[username].statuses.pop(note_id.rsplit("/", 1)[-1], None)

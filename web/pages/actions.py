@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from outbox import actions, interactions, posts
+from outbox import actions, interactions, posts, scheduled
+from outbox.scheduled import Draft
 from spark_fed.context import Context
 from spark_fed.errors import NotFound, UnprocessableEntity, UsageError
 from spark_fed.http.ids import INT32, path_id
@@ -24,6 +25,7 @@ from ..auth import Upload, Viewer, form_of, require_viewer, upload_form_of
 from ..names import thread_path
 from ..posts import views_of
 from ..render import page
+from .scheduled import composer_time
 from .signin import safe_next
 
 routes = web.RouteTableDef()
@@ -62,7 +64,8 @@ def _text(form: Mapping[str, object], name: str) -> str:
 
 @routes.post("/web/statuses")
 async def create(request: web.Request) -> web.Response:
-    """The composer: text, options and up to four images, each with its description.
+    """The composer: text, options and up to four images, each with its description; with a
+    time to publish at (its Schedule field), the post is scheduled instead (`outbox.scheduled`).
 
     The images are checked and stored (`ctx.media.upload`) before the post is written; a refused
     one answers 422 with the reason and nothing is posted (what was stored of the others is
@@ -98,22 +101,36 @@ async def create(request: web.Request) -> web.Response:
                 raise UnprocessableEntity(
                     f"{_image_name(image, n, len(images))} was refused: {exc}"
                 ) from None
-        await posts.post(
-            ctx,
-            who.account,
-            text,
-            visibility=visibility,
-            reply_to=parent.uri if parent else None,
-            cw=_text(form, "cw") or None,
-            media_ids=[m.id for m in uploaded],
-            sensitive=_text(form, "sensitive") == "on",
-        )
+        if when := _text(form, "scheduled_at"):
+            draft = Draft(
+                text,
+                visibility=visibility,
+                spoiler_text=_text(form, "cw") or None,
+                sensitive=_text(form, "sensitive") == "on",
+                in_reply_to_id=parent.id if parent else None,
+                media_ids=[m.id for m in uploaded],
+            )
+            at = composer_time(when, _text(form, "tz_offset"))
+            await scheduled.schedule(ctx, who.account, draft, at)
+        else:
+            await posts.post(
+                ctx,
+                who.account,
+                text,
+                visibility=visibility,
+                reply_to=parent.uri if parent else None,
+                cw=_text(form, "cw") or None,
+                media_ids=[m.id for m in uploaded],
+                sensitive=_text(form, "sensitive") == "on",
+            )
     except UsageError as exc:
         await ctx.media.discard(uploaded)
         raise UnprocessableEntity(str(exc)) from None
     except BaseException:
         await ctx.media.discard(uploaded)
         raise
+    if when:
+        raise web.HTTPSeeOther("/web/scheduled")
     if parent is None:
         raise web.HTTPSeeOther("/")
     async with ctx.db.read() as session:

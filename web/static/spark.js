@@ -269,8 +269,34 @@
     window.setTimeout(poll, 1000);
   }
 
+  // Scheduling: times are typed and shown in the browser's own zone. The form sends the offset
+  // (JavaScript's getTimezoneOffset at the chosen time); without this file the times are UTC.
+  function localTimes() {
+    function pad(n) { return (n < 10 ? "0" : "") + n; }
+    document.querySelectorAll("input[data-local-time]").forEach(function (input) {
+      var form = input.form;
+      var offset = form && form.querySelector("input[name=tz_offset]");
+      if (!offset) return;
+      if (input.value) {
+        var utc = new Date(input.value + "Z");
+        input.value = utc.getFullYear() + "-" + pad(utc.getMonth() + 1) + "-" + pad(utc.getDate()) +
+          "T" + pad(utc.getHours()) + ":" + pad(utc.getMinutes());
+      }
+      var zone = form.querySelector("label[for='" + input.id + "'] .tz");
+      if (zone) zone.textContent = "(your time)";
+      form.addEventListener("submit", function () {
+        if (input.value) offset.value = String(new Date(input.value).getTimezoneOffset());
+      });
+    });
+    document.querySelectorAll("time[data-local-time]").forEach(function (time) {
+      var at = new Date(time.getAttribute("datetime"));
+      if (!isNaN(at)) time.textContent = at.toLocaleString([], {dateStyle: "medium", timeStyle: "short"});
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     menus();
+    localTimes();
     document.querySelectorAll("textarea[data-max]").forEach(counter);
     document.querySelectorAll("form[data-enhance]").forEach(enhance);
     document.querySelectorAll(".composer-media").forEach(mediaPicker);
