@@ -1,6 +1,7 @@
 """The data model. Importing this package registers every table on SQLModel.metadata."""
 
 from .account import INSTANCE_ACTOR_USERNAME, Account
+from .cards import CardFetch, PreviewCard, StatusCard
 from .changes import ChangeMarker
 from .credentials import AccessToken, Marker, OAuthApp, User, WebSession
 from .follow import Follow, FollowState
@@ -40,6 +41,7 @@ __all__ = [
     "Account",
     "AccountDomainBlock",
     "Block",
+    "CardFetch",
     "ChangeMarker",
     "Delivery",
     "DeliveryHost",
@@ -68,10 +70,12 @@ __all__ = [
     "Notification",
     "NotificationType",
     "OAuthApp",
+    "PreviewCard",
     "QueuedJob",
     "Report",
     "ReportCategory",
     "Status",
+    "StatusCard",
     "StatusTag",
     "Tag",
     "Tombstone",
