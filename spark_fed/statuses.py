@@ -130,10 +130,10 @@ async def store_statuses(session: AsyncSession, new: Sequence[NewStatus]) -> lis
 
 
 async def edit_status(
-    session: AsyncSession, status: Status, source: Source, *, edited_at: datetime
+    session: AsyncSession, status: Status, source: Source, *, edited_at: datetime, card: bool = True
 ) -> Rendered:
     """New text for a stored status: rendered or sanitised here; its mentions and tags replace the
-    old ones, and those here who boosted it hear of the change."""
+    old ones, and those here who boosted it hear of the change. CARD as in `NewStatus`."""
     result = render(source)
     status.content = result.html
     if status.local:
@@ -147,7 +147,8 @@ async def edit_status(
     tag_ids = await _tag_ids(session, result.tags)
     session.add_all(StatusTag(status_id=status.id, tag_id=tag_id) for tag_id in set(tag_ids.values()))
     await notify_edit(session, status)
-    queue_card_fetches(session, [status.id])  # the link may be new, or gone
+    if card:
+        queue_card_fetches(session, [status.id])  # the link may be new, or gone
     return result
 
 

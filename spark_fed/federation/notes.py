@@ -187,7 +187,7 @@ class RemoteNotes:
             status.summary = _plain(note.get("summary"), 2000)
             status.sensitive = note.get("sensitive") is True or bool(status.summary)
             source = Written(_content(note), await _mentioned(session, note), _hashtags(note))
-            await edit_status(session, status, source, edited_at=edited)
+            await edit_status(session, status, source, edited_at=edited, card=_may_have_card(note))
             await replace_note_attachments(session, status.id, note_attachments(note, sender.id))
         return status
 
