@@ -119,6 +119,7 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
                 CardFetcher(
                     ctx.http, total_seconds=min(TOTAL_SECONDS, ctx.config.federation.request_timeout)
                 ),
+                ctx.media.store,
                 base_url=ctx.config.base_url,
                 image_owner_id=ctx.instance_actor.id,
             ),

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,7 @@ from spark_fed.cards.links import first_link
 from spark_fed.cards.page import read_head, read_oembed, read_page, video_html
 from spark_fed.changes import Kind
 from spark_fed.models import Follow, FollowState, PreviewCard, Status
+from spark_fed.models.types import utcnow
 from spark_fed.queue.cards import queued_count
 from spark_fed.tokens import create_token, parse_scopes
 
@@ -291,3 +293,26 @@ async def test_a_remote_note_gets_a_card_and_one_with_media_gets_none(
 
 async def _count(load, wanted: int) -> bool:
     return len(await load()) >= wanted
+
+
+async def test_a_card_older_than_two_weeks_is_fetched_again(
+    start_spark, database_url, aiohttp_client, site
+) -> None:
+    spark = await _spark(start_spark, database_url, _host(site.base))
+    client, _ = await _client(spark, aiohttp_client)
+    first = await _post(client, f"{site.base}/og")
+    card = await eventually(lambda: _card(client, first["id"]), what="the card")
+    async with spark.db.write() as session:
+        stored = (await session.exec(select(PreviewCard))).one()
+        stored.fetched_at = utcnow() - timedelta(days=15)
+        stored.image_description = "stale"
+        session.add(stored)
+    again = await _post(client, f"Again: {site.base}/og")
+
+    async def refreshed() -> dict[str, Any] | None:
+        found = await _card(client, again["id"])
+        return found if found and found["image_description"] == "A blue square" else None
+
+    await eventually(refreshed, what="the refreshed card")
+    assert site.hits["/og"] == 2
+    assert (await _card(client, first["id"]))["image"] == card["image"]  # the same image row, kept

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..db import dialect_insert
+from ..media.budget import file_keys
 from ..models import CardFetch, MediaAttachment, PreviewCard, StatusCard
 from ..models.media import FetchState, MediaKind
 from ..models.types import utcnow
@@ -35,8 +36,13 @@ def is_fresh(card: PreviewCard) -> bool:
     return utcnow() - card.fetched_at < FRESH_FOR
 
 
-async def save_card(session: AsyncSession, data: CardData, image_owner_id: int) -> PreviewCard:
-    """DATA as the card of its URL, new or refreshed; its image as a remote media reference."""
+async def save_card(
+    session: AsyncSession, data: CardData, image_owner_id: int
+) -> tuple[PreviewCard, list[str]]:
+    """DATA as the card of its URL, new or refreshed; its image as a remote media reference.
+
+    Also the file keys of an image the refreshed card no longer shows: the caller releases them
+    once the transaction has committed (`media.budget.release`)."""
     fields = asdict(data)
     image = fields.pop("image")
     fields["fetched_at"] = utcnow()
@@ -49,8 +55,10 @@ async def save_card(session: AsyncSession, data: CardData, image_owner_id: int) 
     for name, value in fields.items():
         setattr(card, name, value)
     current = await session.get(MediaAttachment, card.image_id) if card.image_id else None
+    dropped: list[str] = []
     if current is None or current.remote_url != image:
         if current is not None:
+            dropped = file_keys([current])
             await session.delete(current)
         card.image_id = None
         if image is not None:
@@ -67,7 +75,7 @@ async def save_card(session: AsyncSession, data: CardData, image_owner_id: int) 
             card.image_id = row.id
     session.add(card)
     await session.flush()
-    return card
+    return card, dropped
 
 
 async def show_card(session: AsyncSession, status_id: int, card_id: int | None) -> bool:

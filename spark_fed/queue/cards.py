@@ -20,6 +20,8 @@ from ..cards.links import first_link
 from ..cards.store import card_by_url, is_fresh, save_card, show_card
 from ..changes import Kind, publish
 from ..db import Database
+from ..media.budget import release
+from ..media.storage import MediaStore
 from ..models import Account, CardFetch, MediaAttachment, Mention, Status
 from ..models.media import MediaKind
 
@@ -29,8 +31,17 @@ log = logging.getLogger(__name__)
 class CardJobs:
     """The handler the card worker runs (`app.build_workers`)."""
 
-    def __init__(self, db: Database, fetcher: CardFetcher, *, base_url: str, image_owner_id: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        fetcher: CardFetcher,
+        store: MediaStore,
+        *,
+        base_url: str,
+        image_owner_id: int,
+    ) -> None:
         self.db = db
+        self.store = store
         self.fetcher = fetcher
         self.local_host = urlsplit(base_url).netloc.lower()
         self.image_owner_id = image_owner_id
@@ -53,9 +64,10 @@ class CardJobs:
         async with self.db.write() as session:
             if await session.get(Status, job.status_id) is None:
                 return  # deleted meanwhile: nothing to show it on
-            card = await save_card(session, data, self.image_owner_id)
+            card, dropped = await save_card(session, data, self.image_owner_id)
             await show_card(session, job.status_id, card.id)
             await publish(session, Kind.STATUSES, [job.status_id])
+        await release(self.db, self.store, dropped)
 
     async def _link_of(self, status_id: int) -> str | None:
         """The status's first link that gets a card, or None (gone, a boost, remote with media)."""
