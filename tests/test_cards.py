@@ -316,3 +316,17 @@ async def test_a_card_older_than_two_weeks_is_fetched_again(
     await eventually(refreshed, what="the refreshed card")
     assert site.hits["/og"] == 2
     assert (await _card(client, first["id"]))["image"] == card["image"]  # the same image row, kept
+
+
+async def test_one_host_gets_at_most_two_fetches_at_once(
+    start_spark, database_url, aiohttp_client, aiohttp_server
+) -> None:
+    slow = PageSite(delay=0.3)
+    await slow.start(aiohttp_server)
+    spark = await _spark(start_spark, database_url, _host(slow.base))
+    client, _ = await _client(spark, aiohttp_client)
+    posted = [await _post(client, f"page {n}: {slow.base}/many/{n}") for n in range(8)]
+    await _drained(spark)
+    titles = {(await _card(client, status["id"]))["title"] for status in posted}
+    assert titles == {f"Page many/{n}" for n in range(8)}
+    assert 1 <= slow.most_in_flight <= 2  # eight jobs claimed together, two at the site at a time

@@ -99,6 +99,7 @@ class PageSite:
         self._server: web.AppRunner | None = None
         self.base = ""
         self.image = png()
+        self.forbidden: Forbidden | None = None  # the host `/to-private` leads to, when a test sets it
 
     async def start(self, aiohttp_server: Callable[..., Awaitable[Any]] | None = None) -> str:
         app = web.Application(middlewares=[self._count])
