@@ -8,7 +8,8 @@ On top of it a card fetch keeps its own, tighter limits:
   end of its head; at most `OEMBED_BYTES` of an oEmbed document, read only when it is JSON;
 * all of it, page and oEmbed, within `TOTAL_SECONDS`;
 * at most `per_host` fetches to one host at a time, and `in_all` in all, in this process, so a
-  post linking one site a thousand times never becomes a thousand requests at once to it.
+  thousand posts linking one site never become a thousand requests at once to it; posts
+  linking the same page at the same moment share one fetch.
 
 Any failure is "no card": the caller stores nothing.
 """
@@ -20,6 +21,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 from ..http.client import Excerpt, FetchError, HttpClient
+from ..singleflight import SingleFlight
 from .page import CardData, decode, read_head, read_oembed, read_page, web_url
 
 log = logging.getLogger(__name__)
@@ -50,17 +52,23 @@ class CardFetcher:
         self._all = asyncio.Semaphore(in_all)
         self._hosts: dict[str, tuple[asyncio.Semaphore, int]] = {}
         self._headers = {"User-Agent": f"{http.user_agent} Bot", "Accept": "text/html"}
+        # Posts linking the same page at the same moment share one fetch of it.
+        self._flights: SingleFlight[str, CardData | None] = SingleFlight(timeout=total_seconds + 1)
 
     async def fetch(self, url: str) -> CardData | None:
         """The card of URL, or None: not HTML, no title, too slow, too big, refused or broken."""
         try:
-            async with self._slot(urlsplit(url).netloc), asyncio.timeout(self.total_seconds):
-                return await self._fetch(url)
+            async with self._slot(urlsplit(url).netloc):
+                return await self._flights.run(url, lambda: self._fetch_within(url))
         except TimeoutError:
             log.info("no card for %s: no answer within %g s", url, self.total_seconds)
         except FetchError as exc:
             log.info("no card for %s: %s", url, exc)
         return None
+
+    async def _fetch_within(self, url: str) -> CardData | None:
+        async with asyncio.timeout(self.total_seconds):
+            return await self._fetch(url)
 
     async def _fetch(self, url: str) -> CardData | None:
         page = await self.http.get(url, self._headers, max_body_bytes=PAGE_BYTES, excerpt=_PAGE)
