@@ -152,6 +152,8 @@ class StatusView:
     media: Sequence[MediaAttachment] = ()
     author_images: ProfileImages = field(default_factory=ProfileImages)
     filtered: Sequence[FilterResult] = ()
+    card: Any = None
+    """The status's link card and its image (`api.cards.CardRow`), or None."""
 
 
 def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
@@ -196,10 +198,16 @@ def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
         ],
         "tags": [{"name": name, "url": urls.tag(name)} for name in view.tags],
         "emojis": [],
-        "card": None,
+        "card": _card(view, urls),
         "poll": None,
     }
     return entity
+
+
+def _card(view: StatusView, urls: Urls) -> dict[str, Any] | None:
+    from .cards import card_entity  # api.cards builds on this module's helpers
+
+    return card_entity(view.card, urls) if view.card is not None else None
 
 
 def _dimensions(width: int | None, height: int | None) -> dict[str, Any] | None:

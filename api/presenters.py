@@ -6,6 +6,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from spark_fed.cards.store import cards_of
 from spark_fed.filters import FilterResult, filter_matches, hidden
 from spark_fed.media.records import profile_images
 from spark_fed.media.service import attachments_of
@@ -99,6 +100,7 @@ async def statuses_json(
     kept, pinned = await marks_of(session, viewer.id, ids) if viewer else (set(), set())
     media = await attachments_of(session, ids)
     images = await profile_images(session, set(accounts))
+    cards = await cards_of(session, ids)
 
     def view(status: Status, filtered: Sequence[FilterResult] = ()) -> StatusView:
         return StatusView(
@@ -114,6 +116,7 @@ async def statuses_json(
             media=media.get(status.id, []),
             author_images=ProfileImages.of(images, status.account_id),
             filtered=filtered,
+            card=cards.get(status.id),
         )
 
     result = []

@@ -306,7 +306,9 @@ class _Importer:
         if item.mention_uris:
             found = await session.exec(select(Account).where(col(Account.uri).in_(item.mention_uris)))
             mentioned = list(found.all())
-        return NewStatus(status, author, Written(prepared.html, mentioned, item.tags), notify=False)
+        return NewStatus(
+            status, author, Written(prepared.html, mentioned, item.tags), notify=False, card=False
+        )
 
 
 async def run_job(ctx: Context, job_id: int, path: Path) -> None:

@@ -31,13 +31,15 @@ import webfinger.routes
 from outbox.moderation import purge_suspended
 
 from . import domain_policy
+from .cards.fetcher import IN_ALL, TOTAL_SECONDS, CardFetcher
 from .config import Config
 from .context import Context, open_context
 from .delivery import DeliverySender
 from .http.middleware import error_middleware, page_headers_middleware
 from .http.templates import TEMPLATES, Templates
-from .models import Delivery, InboxItem, ScheduledStatus
+from .models import CardFetch, Delivery, InboxItem, ScheduledStatus
 from .queue import Worker
+from .queue.cards import CardJobs
 from .queue.hosts import HostHealth, claim_deliveries
 from .queue.intake import InboxIntake
 from .queue.scheduled import scheduled_worker
@@ -63,6 +65,7 @@ SPARE_FILES = 256
 class Workers:
     delivery: Worker[Delivery]
     inbox: Worker[InboxItem]
+    cards: Worker[CardFetch]
     sender: DeliverySender
     scheduled: Worker[ScheduledStatus]
 
@@ -70,7 +73,11 @@ class Workers:
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.gather(
-            self.delivery.run(stop), self.inbox.run(stop), self.scheduled.run(stop), self._tidy(stop)
+            self.delivery.run(stop),
+            self.inbox.run(stop),
+            self.scheduled.run(stop),
+            self.cards.run(stop),
+            self._tidy(stop),
         )
 
     async def _tidy(self, stop: asyncio.Event) -> None:
@@ -120,6 +127,24 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
             retention=inbox.routes.REDELIVERY_MEMORY,
             order_by=lambda item: item.actor_uri,
             defer_to=defer_to,
+        ),
+        cards=Worker(
+            ctx.db,
+            CardFetch,
+            CardJobs(
+                ctx.db,
+                CardFetcher(
+                    ctx.http, total_seconds=min(TOTAL_SECONDS, ctx.config.federation.request_timeout)
+                ),
+                ctx.media.store,
+                base_url=ctx.config.base_url,
+                image_owner_id=ctx.instance_actor.id,
+            ),
+            # The fetcher holds each host to a couple of fetches and all to IN_ALL; a page that
+            # yields nothing is not asked again (a broken job is tried once more).
+            concurrency=IN_ALL,
+            max_attempts=2,
+            stop_grace=1.0,  # a fetch cut off is only asked again; stopping need not wait for it
         ),
         sender=sender,
         scheduled=scheduled_worker(ctx.db, functools.partial(outbox.scheduled.publish, ctx)),

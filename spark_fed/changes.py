@@ -68,6 +68,7 @@ class Kind(StrEnum):
     ACCOUNTS = "accounts"  # accounts suspended, silenced, or let off either
     TOKENS = "tokens"  # access tokens revoked
     SESSIONS = "sessions"  # browser sessions ended
+    STATUSES = "statuses"  # statuses whose shown parts changed (a link card arrived)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, case, delete, func, literal, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .cards.store import queue_card_fetches
 from .content import plain_text
 from .content.sources import Rendered, Source, render, web_address
 from .db import Database, dialect_insert
@@ -59,12 +60,14 @@ class NewStatus:
 
     A local status whose URL holds its id takes that id first (`spark_fed.models.ids.new_id`);
     any other gets its id as it is stored. NOTIFY is False for an archived post: nobody is
-    pinged about a years-old post."""
+    pinged about a years-old post. CARD is False for a post whose first link is to get no
+    preview card (an archived post; a remote one with media or a poll)."""
 
     status: Status
     author: Account
     source: Source
     notify: bool = True
+    card: bool = True
 
 
 async def store_status(
@@ -91,6 +94,7 @@ async def store_statuses(session: AsyncSession, new: Sequence[NewStatus]) -> lis
             item.status.text = result.text if result.text is not None else plain_text(result.html)
         session.add(item.status)
     await session.flush()
+    queue_card_fetches(session, [item.status.id for item in new if item.card and _links(item.status)])
     await _count_stored(session, [item.status for item in new])
     tag_ids = await _tag_ids(session, [tag for result in rendered for tag in result.tags])
     followers: dict[int, list[Account]] = {}
@@ -134,11 +138,12 @@ async def edit_status(
     edited_at: datetime,
     summary: str | None = None,
     sensitive: bool | None = None,
+    card: bool = True,
 ) -> Rendered:
     """New text for a stored status: rendered or sanitised here; its mentions and tags replace the
     old ones, and those here who boosted it hear of the change. SUMMARY (the content warning) and
     SENSITIVE change too when given. The revision it replaces is kept first (`spark_fed.edits`):
-    callers change the status's attachments after this, never before."""
+    callers change the status's attachments after this, never before. CARD as in `NewStatus`."""
     await keep_revision(session, status)
     if summary is not None:
         status.summary = summary
@@ -157,7 +162,14 @@ async def edit_status(
     tag_ids = await _tag_ids(session, result.tags)
     session.add_all(StatusTag(status_id=status.id, tag_id=tag_id) for tag_id in set(tag_ids.values()))
     await notify_edit(session, status)
+    if card:
+        queue_card_fetches(session, [status.id])  # the link may be new, or gone
     return result
+
+
+def _links(status: Status) -> bool:
+    """Whether the stored HTML has a link at all: only then may it get a card."""
+    return status.reblog_of_id is None and "<a " in status.content
 
 
 async def notify_edit(session: AsyncSession, status: Status) -> None:

@@ -4,6 +4,7 @@ A page of N posts costs the same handful of queries whatever N is (a test
 counts them): authors and boosted notes come with the timeline (for a list of
 plain rows, the accounts replied to come in the authors' query), then one query
 for the viewer's likes, reposts, bookmarks and pins together, one for the posts' images, one for
+their link cards, one for
 the viewer's muted words (`spark_fed.filters.filter_matches`) and, only when some
 are not on the page already, one for the accounts replied to.
 
@@ -14,14 +15,16 @@ the page; one that matches a "warn" filter carries the filters' titles in
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import and_, exists
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spark_fed import filters as muted_words
+from spark_fed.cards.store import cards_of
 from spark_fed.media.service import attachments_of
-from spark_fed.models import Account, Bookmark, Favourite, MediaAttachment, Status, StatusPin
+from spark_fed.models import Account, Bookmark, Favourite, MediaAttachment, PreviewCard, Status, StatusPin
 from spark_fed.models.media import FetchState
 from spark_fed.queries.timelines import TimelineItem
 from spark_fed.queries.views import accounts_by_id
@@ -69,6 +72,31 @@ class MediaView:
 
 
 @dataclass(frozen=True)
+class CardView:
+    """A link's preview card under a post: the page's title, site and image (through the proxy).
+
+    Only text and Spark's own image URL: a card's HTML (a video's iframe, for apps) is never
+    put into Spark's pages."""
+
+    url: str
+    title: str
+    description: str
+    site: str
+    image: str | None
+
+    @classmethod
+    def of(cls, card: PreviewCard, image: MediaAttachment | None) -> "CardView":
+        shown = image is not None and image.fetch_state != FetchState.FAILED
+        return cls(
+            url=card.url,
+            title=card.title,
+            description=card.description,
+            site=card.provider_name or (urlsplit(card.url).hostname or ""),
+            image=f"/media/{image.id}/small" if shown and image is not None else None,
+        )
+
+
+@dataclass(frozen=True)
 class PostView:
     """One `<article>`: the note, who wrote it, who reposted it and how the viewer relates to it."""
 
@@ -85,6 +113,7 @@ class PostView:
     media: tuple[MediaView, ...] = ()
     # The titles of the viewer's "warn" muted words this post matches: shown collapsed.
     filtered: tuple[str, ...] = ()
+    card: CardView | None = None
 
 
 async def post_views(
@@ -118,6 +147,8 @@ async def post_views(
     wanted = {i.note.in_reply_to_account_id for i in items if i.note.in_reply_to_account_id}
     accounts |= await accounts_by_id(session, wanted - accounts.keys())
     media = await attachments_of(session, notes)
+    # A post with images shows them, not a card: only the others' cards are loaded.
+    cards = await cards_of(session, [note for note in notes if note not in media])
     return [
         PostView(
             row_id=item.status.id,
@@ -132,6 +163,7 @@ async def post_views(
             pinned=item.note.id in pinned,
             media=tuple(MediaView.of(row) for row in media.get(item.note.id, [])),
             filtered=tuple(dict.fromkeys(r.filter.title for r in matches.get(item.note.id, []))),
+            card=CardView.of(*cards[item.note.id]) if item.note.id in cards else None,
         )
         for item in items
     ]

@@ -164,7 +164,7 @@ class RemoteNotes:
                 if status.in_reply_to_id is None and parent is not None:
                     status.in_reply_to_id, status.in_reply_to_account_id = parent.id, parent.account_id
                 source = Written(_content(note), await _mentioned(session, note), _hashtags(note))
-                new.append((note, NewStatus(status, author, source)))
+                new.append((note, NewStatus(status, author, source, card=_may_have_card(note))))
                 stored[status.uri] = status
                 results.append(status)
             await store_statuses(session, [item for _, item in new])
@@ -193,6 +193,7 @@ class RemoteNotes:
                 edited_at=edited,
                 summary=summary,
                 sensitive=note.get("sensitive") is True or bool(summary),
+                card=_may_have_card(note),
             )
             await replace_note_attachments(session, status.id, note_attachments(note, sender.id))
         return status
@@ -381,3 +382,8 @@ def _time(value: Any) -> datetime | None:
 def _published(note: dict[str, Any]) -> datetime:
     moment = _time(note.get("published")) or utcnow()
     return min(moment, utcnow())  # a note from the future would pin itself to the top
+
+
+def _may_have_card(note: dict[str, Any]) -> bool:
+    """A remote post with media attachments or a poll gets no link card (Mastodon's rule)."""
+    return note.get("type") != "Question" and not as_list(note.get("attachment"))

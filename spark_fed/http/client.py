@@ -92,6 +92,37 @@ class NetworkError(FetchError):
     retryable = True
 
 
+# --- excerpts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """How much of a page to read when only its beginning matters (a link card's metadata).
+
+    A body whose media type is not in TYPES is not read at all; one that is is read up to the
+    first END (case-insensitive) or the cap, and the rest is dropped with the connection, so a
+    gigabyte page costs what its first megabyte does.
+    """
+
+    types: frozenset[str]
+    end: bytes | None = None
+
+    async def read(self, resp: aiohttp.ClientResponse, cap: int) -> bytes:
+        media_type = resp.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+        if media_type not in self.types:
+            return b""
+        data = bytearray()
+        end = self.end.lower() if self.end else None
+        async for chunk in resp.content.iter_chunked(_CHUNK):
+            start = max(0, len(data) - len(end)) if end else 0
+            data += chunk
+            if len(data) >= cap:
+                return bytes(data[:cap])
+            if end is not None and (found := data.lower().find(end, start)) >= 0:
+                return bytes(data[: found + len(end)])
+        return bytes(data)
+
+
 # --- response -------------------------------------------------------------------------------
 
 
@@ -276,15 +307,19 @@ class HttpClient:
         headers: Mapping[str, str] | HeadersFor | None = None,
         *,
         max_body_bytes: int | None = None,
+        excerpt: Excerpt | None = None,
     ) -> Response:
         """GET URL, following up to `max_redirects` redirects, and read the body (capped).
+
+        With EXCERPT (a page read for its metadata) the body is read only when its type is one
+        EXCERPT names, and only up to its end marker or the cap: the rest is cut, not refused.
 
         HEADERS is either a mapping, sent on every hop (minus Host, which must match each hop's
         URL, and minus credentials when a redirect changes origin), or a function of the hop URL
         returning the headers, so that a signed fetch can be signed again for the new URL.
         """
         first = self._check_url(url)
-        return await self._within_deadline(first, self._follow(first, headers, max_body_bytes))
+        return await self._within_deadline(first, self._follow(first, headers, max_body_bytes, excerpt))
 
     async def post(self, url: str | URL, body: bytes, headers: Mapping[str, str] | None = None) -> Response:
         """POST BODY to URL with HEADERS as given. A redirect is returned as is, never followed.
@@ -294,7 +329,7 @@ class HttpClient:
         """
         target = self._check_url(url)
         return await self._within_deadline(
-            target, self._send("POST", target, CIMultiDict(headers or {}), body, None)
+            target, self._send("POST", target, CIMultiDict(headers or {}), body, None, None)
         )
 
     # --- internals ---
@@ -350,13 +385,17 @@ class HttpClient:
             ) from None
 
     async def _follow(
-        self, first: URL, headers: Mapping[str, str] | HeadersFor | None, max_body_bytes: int | None
+        self,
+        first: URL,
+        headers: Mapping[str, str] | HeadersFor | None,
+        max_body_bytes: int | None,
+        excerpt: Excerpt | None,
     ) -> Response:
         current = first
         hops = 0
         while True:
             response = await self._send(
-                "GET", current, self._headers_for(headers, current, first), None, max_body_bytes
+                "GET", current, self._headers_for(headers, current, first), None, max_body_bytes, excerpt
             )
             location = response.headers.get("Location")
             if response.status not in REDIRECT_STATUSES or not location:
@@ -377,6 +416,7 @@ class HttpClient:
         headers: CIMultiDict[str],
         body: bytes | None,
         max_body_bytes: int | None,
+        excerpt: Excerpt | None,
     ) -> Response:
         session = self._ensure_session()
         cap = max_body_bytes if max_body_bytes is not None else self.max_body_bytes
@@ -395,6 +435,8 @@ class HttpClient:
                     payload = b""  # not read: the connection is dropped instead of draining it
                 elif method == "POST":
                     payload = await _read_prefix(resp, POST_ANSWER_BYTES)
+                elif excerpt is not None:
+                    payload = await excerpt.read(resp, cap)
                 else:
                     payload = await _read_capped(resp, cap, url)
                 return Response(status=resp.status, headers=resp.headers, body=payload, url=str(url))

@@ -1,6 +1,7 @@
 """The data model. Importing this package registers every table on SQLModel.metadata."""
 
 from .account import INSTANCE_ACTOR_USERNAME, Account
+from .cards import CardFetch, PreviewCard, StatusCard
 from .changes import ChangeMarker
 from .credentials import AccessToken, Marker, OAuthApp, User, WebSession
 from .edits import StatusEdit
@@ -44,6 +45,7 @@ __all__ = [
     "AccountDomainBlock",
     "Block",
     "Bookmark",
+    "CardFetch",
     "ChangeMarker",
     "Delivery",
     "DeliveryHost",
@@ -72,12 +74,14 @@ __all__ = [
     "Notification",
     "NotificationType",
     "OAuthApp",
+    "PreviewCard",
     "QueuedJob",
     "Report",
     "ReportCategory",
     "ScheduledMedia",
     "ScheduledStatus",
     "Status",
+    "StatusCard",
     "StatusEdit",
     "StatusPin",
     "StatusTag",

@@ -21,6 +21,7 @@ class MediaKind(StrEnum):
     ATTACHMENT = "attachment"
     AVATAR = "avatar"
     HEADER = "header"
+    CARD = "card"  # a link card's image, held by the instance actor
 
 
 class FetchState(StrEnum):

@@ -71,6 +71,7 @@ class Worker(Generic[J]):
         claim: Claim[J] | None = None,
         lease: timedelta = jobs.DEFAULT_LEASE,
         before_settling: Callable[[], Awaitable[None]] | None = None,
+        stop_grace: float = STOP_GRACE_SECONDS,
     ) -> None:
         self.db = db
         self.model = model
@@ -94,6 +95,9 @@ class Worker(Generic[J]):
         self._claim: Claim[J] = claim or (lambda limit, lease, _finished: jobs.claim(db, model, limit, lease))
         self.lease = lease
         self.before_settling = before_settling
+        # How long jobs in hand may run on once the worker is told to stop (then they are
+        # cancelled and run again when their lease ends).
+        self.stop_grace = stop_grace
         # Every job claimed and not yet settled, running or waiting in `_settled`: leases to renew.
         self._held: dict[int, J] = {}
 
@@ -113,7 +117,7 @@ class Worker(Generic[J]):
                 await self._flush(now=claimed == 0)
         finally:
             if self._in_flight:
-                await asyncio.wait(self._in_flight, timeout=STOP_GRACE_SECONDS)
+                await asyncio.wait(self._in_flight, timeout=self.stop_grace)
             for task in self._in_flight:
                 task.cancel()
             await self._flush(now=True)
