@@ -12,7 +12,16 @@ from typing import Any
 
 from spark_fed.content import plain_text
 from spark_fed.filters import FilterResult, contexts_of
-from spark_fed.models import Account, Filter, FilterKeyword, MediaAttachment, Status, User, Visibility
+from spark_fed.models import (
+    Account,
+    Filter,
+    FilterKeyword,
+    MediaAttachment,
+    PreviewCard,
+    Status,
+    User,
+    Visibility,
+)
 from spark_fed.models.media import FetchState, MediaKind
 from spark_fed.urls import Urls
 
@@ -152,8 +161,8 @@ class StatusView:
     media: Sequence[MediaAttachment] = ()
     author_images: ProfileImages = field(default_factory=ProfileImages)
     filtered: Sequence[FilterResult] = ()
-    card: Any = None
-    """The status's link card and its image (`api.cards.CardRow`), or None."""
+    card: tuple[PreviewCard, MediaAttachment | None] | None = None
+    """The status's link card and its image (`spark_fed.cards.store.cards_of`), or None."""
 
 
 def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
