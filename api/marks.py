@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from outbox import bookmarks, pins
+from outbox.posts import StatusNotFound
 from spark_fed.context import Context
 from spark_fed.errors import NotFound, UnprocessableEntity
 from spark_fed.http.responses import json_response
@@ -38,7 +39,7 @@ def _marking(action: Mark, scope: str) -> Callable[[web.Request], Awaitable[web.
             status = await action(ctx, viewer, status.id)
         except pins.PinRefused as exc:
             raise UnprocessableEntity(f"Validation failed: {exc}") from None
-        except bookmarks.StatusNotFound:
+        except StatusNotFound:
             raise NotFound("Record not found") from None
         async with ctx.db.read() as session:
             fresh = await session.get(Status, status.id)
@@ -64,7 +65,11 @@ async def favourite_list(request: web.Request) -> web.Response:
     return await _list(request, "read:favourites", marks.favourited)
 
 
-async def _list(request: web.Request, scope: str, query) -> web.Response:
+Listing = Callable[..., Awaitable[list[tuple[int, Status]]]]
+
+
+async def _list(request: web.Request, scope: str, query: Listing) -> web.Response:
+    """A page of QUERY's (mark id, status) pairs as status entities, linked by the mark ids."""
     viewer = await require(request, scope)
     ctx = request.app[CONTEXT]
     async with ctx.db.read() as session:

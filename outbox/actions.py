@@ -16,6 +16,7 @@ from actors.documents import local_person_document
 from spark_fed.context import Context
 from spark_fed.delivery import enqueue, preferred_inboxes
 from spark_fed.errors import UsageError
+from spark_fed.federation.featured import queue_read
 from spark_fed.feeds import prune_feeds, prune_rest
 from spark_fed.media.processing import MediaRejected
 from spark_fed.models import Account, Follow, FollowState, NotificationType
@@ -51,6 +52,7 @@ async def follow(ctx: Context, follower: Account, handle: str) -> FollowResult:
         raise UsageError("an account cannot follow itself")
     if target.is_instance_actor:
         raise UsageError("the instance actor cannot be followed")
+    pins_queued = False
     async with ctx.db.write() as session:
         if await blocked_between(session, follower.id, target.id):
             raise UsageError(f"{follower.username} cannot follow {handle}: there is a block between them")
@@ -75,8 +77,13 @@ async def follow(ctx: Context, follower: Account, handle: str) -> FollowResult:
             await notify(session, target, kind, follower)
         else:
             enqueue(session, follower, activity, [target.inbox_url])
+            pins_queued = await queue_read(
+                session, ctx.db, target
+            )  # its pinned posts, read in the background
         session.add(row)
     ctx.deliveries_queued()
+    if not target.is_local and pins_queued:
+        ctx.inbox_stored()
     return FollowResult(row, target)
 
 

@@ -22,6 +22,7 @@ from ..models import Account
 from ..models.media import MediaKind
 from ..models.types import utcnow
 from ..queries.accounts import find_by_uri, find_local_user, find_remote_by_handle
+from ..queries.statuses import has_local_follower
 from ..singleflight import SingleFlight
 from .documents import InvalidDocument, host_of, id_of, parse_as2, same_origin
 from .signing import SignedClient
@@ -68,7 +69,7 @@ class RemoteActors:
         self.base = config.base_url
         # Fetches are signed by the instance actor: no user is behind them.
         self.signer = instance_actor
-        # Wakes the inbox worker when storing an actor queued the read of its pinned posts.
+        # Wakes the inbox worker when refreshing an actor queued the read of its pinned posts.
         self.on_queued: Callable[[], None] = lambda: None
         self._fetches: SingleFlight[str, Account] = SingleFlight(timeout=fetch_seconds)
         self._lookups: SingleFlight[tuple[str, str], str] = SingleFlight(
@@ -208,11 +209,13 @@ class RemoteActors:
             await record_profile_image(
                 session, account.id, MediaKind.HEADER, _icon_url(document.get("image"))
             )
-            if account.featured_url:
-                from .featured import refresh_job
+            # The pins of an account someone here follows are read again with the actor.
+            queued = account.featured_url is not None and await has_local_follower(session, account.id)
+            if queued:
+                from .featured import queue_read
 
-                await session.exec(refresh_job(self.db, account.uri, values["fetched_at"]))
-        if account.featured_url:
+                await queue_read(session, self.db, account)
+        if queued:
             self.on_queued()
         return account
 

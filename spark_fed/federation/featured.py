@@ -1,8 +1,10 @@
 """A remote account's pinned posts, read from its `featured` collection.
 
-When Spark stores a remote actor (first seen, or refreshed) that publishes a `featured`
-collection, it queues a job on the inbox queue (`refresh_job`), so the read happens in the
-background, durably and retried like any inbox work, never on the request that met the actor.
+When a local user follows a remote actor that publishes a `featured` collection, and whenever
+Spark refreshes an actor that someone here follows, it queues a job on the inbox queue
+(`queue_read`), so the read happens in the background, durably and retried like any inbox work,
+never on the request that met the actor. An actor merely met (a key fetched to check a
+signature, a post seen in a thread) queues nothing: a request Spark refuses stores nothing.
 The job reads the collection through the guarded, signed client, takes the first `MAX_ITEMS`
 notes (embedded ones as they are, like an outbox page's; ids fetched from their origin), stores
 them through the remote-note path and makes them the account's pins. `Add` and `Remove` to the
@@ -14,8 +16,11 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from ..db import Database
 from ..models import Account, InboxItem, Status
+from ..models.types import utcnow
 from ..pins import replace_pins
 from .actors import ActorNotFound, RemoteActors
 from .documents import id_of
@@ -41,6 +46,14 @@ def refresh_job(db: Database, actor_uri: str, now: datetime) -> Any:
         "next_attempt_at": now,
     }
     return db.insert(InboxItem).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
+
+
+async def queue_read(session: AsyncSession, db: Database, account: Account) -> bool:
+    """Queue the read of ACCOUNT's collection in SESSION's transaction; False if it has none."""
+    if account.is_local or not account.featured_url:
+        return False
+    await session.exec(refresh_job(db, account.uri, utcnow()))
+    return True
 
 
 async def read_featured(actors: RemoteActors, notes: RemoteNotes, account: Account) -> list[Status]:
