@@ -150,6 +150,8 @@ class StatusView:
     media: Sequence[MediaAttachment] = ()
     author_images: ProfileImages = field(default_factory=ProfileImages)
     filtered: Sequence[FilterResult] = ()
+    poll: dict[str, Any] | None = None
+    """The status's Poll entity (`api.poll_entity`), when it has a poll."""
 
 
 def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
@@ -195,7 +197,7 @@ def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
         "tags": [{"name": name, "url": urls.tag(name)} for name in view.tags],
         "emojis": [],
         "card": None,
-        "poll": None,
+        "poll": view.poll,
     }
     return entity
 

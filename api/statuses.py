@@ -17,6 +17,7 @@ from spark_fed.state import CONTEXT
 from . import params
 from .auth import optional, require
 from .lookup import api_id, status_or_404
+from .polls import poll_spec
 from .presenters import apply_filters, filtered_statuses_json, statuses_json
 
 routes = web.RouteTableDef()
@@ -87,6 +88,7 @@ async def _create_status(request: web.Request, viewer) -> Status:
             parent = await status_or_404(session, _int(data["in_reply_to_id"]), viewer)
         reply_to = parent.uri
     spoiler = params.text(data.get("spoiler_text")) or None
+    poll = poll_spec(data)
     try:
         status = await posts.post(
             ctx,
@@ -98,6 +100,7 @@ async def _create_status(request: web.Request, viewer) -> Status:
             language=_language(data.get("language")) or defaults.default_language,
             media_ids=media_ids,
             sensitive=params.flag(data.get("sensitive"), "sensitive", defaults.default_sensitive),
+            poll=poll,
         )
     except UsageError as exc:
         raise UnprocessableEntity(f"Validation failed: {exc}") from None

@@ -27,6 +27,7 @@ import outbox.routes
 import web.routes as web_pages
 import webfinger.routes
 from outbox.moderation import purge_suspended
+from outbox.polls import PollJobs
 
 from . import domain_policy
 from .config import Config
@@ -34,7 +35,7 @@ from .context import Context, open_context
 from .delivery import DeliverySender
 from .http.middleware import error_middleware, page_headers_middleware
 from .http.templates import TEMPLATES, Templates
-from .models import Delivery, InboxItem
+from .models import Delivery, InboxItem, PollJob
 from .queue import Worker
 from .queue.hosts import HostHealth, claim_deliveries
 from .queue.intake import InboxIntake
@@ -52,11 +53,14 @@ class Workers:
     delivery: Worker[Delivery]
     inbox: Worker[InboxItem]
     sender: DeliverySender
+    polls: Worker[PollJob]
 
     ctx: Context
 
     async def run(self, stop: asyncio.Event) -> None:
-        await asyncio.gather(self.delivery.run(stop), self.inbox.run(stop), self._tidy(stop))
+        await asyncio.gather(
+            self.delivery.run(stop), self.inbox.run(stop), self.polls.run(stop), self._tidy(stop)
+        )
 
     async def _tidy(self, stop: asyncio.Event) -> None:
         """Every `TIDY_EVERY` seconds: uploads no post took within a day go, and so does the data
@@ -107,6 +111,8 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
             defer_to=defer_to,
         ),
         sender=sender,
+        # A poll's Update and its end: few, and each writes little.
+        polls=Worker(ctx.db, PollJob, PollJobs(ctx), concurrency=4, max_attempts=10),
         ctx=ctx,
     )
     ctx.deliveries_queued = workers.delivery.wake

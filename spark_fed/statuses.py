@@ -34,6 +34,7 @@ from .models import (
     Mention,
     Notification,
     NotificationType,
+    Poll,
     Status,
     StatusTag,
     Tag,
@@ -41,6 +42,7 @@ from .models import (
     Visibility,
 )
 from .models.types import UTCDateTime
+from .polls import store_polls
 from .queries.statuses import followers_of
 
 COUNTED = (Visibility.PUBLIC, Visibility.UNLISTED)
@@ -58,19 +60,27 @@ class NewStatus:
 
     A local status whose URL holds its id takes that id first (`spark_fed.models.ids.new_id`);
     any other gets its id as it is stored. NOTIFY is False for an archived post: nobody is
-    pinged about a years-old post."""
+    pinged about a years-old post. POLL, when the status asks a question, is its poll's row
+    (`spark_fed.polls.new_poll` or a remote Question's), stored with it."""
 
     status: Status
     author: Account
     source: Source
     notify: bool = True
+    poll: Poll | None = None
 
 
 async def store_status(
-    session: AsyncSession, status: Status, author: Account, source: Source, *, notify: bool = True
+    session: AsyncSession,
+    status: Status,
+    author: Account,
+    source: Source,
+    *,
+    notify: bool = True,
+    poll: Poll | None = None,
 ) -> Rendered:
     """Store one status with everything that hangs off it; see `store_statuses`."""
-    return (await store_statuses(session, [NewStatus(status, author, source, notify)]))[0]
+    return (await store_statuses(session, [NewStatus(status, author, source, notify, poll)]))[0]
 
 
 async def store_statuses(session: AsyncSession, new: Sequence[NewStatus]) -> list[Rendered]:
@@ -91,6 +101,7 @@ async def store_statuses(session: AsyncSession, new: Sequence[NewStatus]) -> lis
         session.add(item.status)
     await session.flush()
     await _count_stored(session, [item.status for item in new])
+    await store_polls(session, [(item.status, item.poll) for item in new if item.poll is not None])
     tag_ids = await _tag_ids(session, [tag for result in rendered for tag in result.tags])
     followers: dict[int, list[Account]] = {}
     feeds: list[tuple[int, int]] = []

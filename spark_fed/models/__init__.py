@@ -8,6 +8,7 @@ from .ids import IdCounter
 from .imports import ImportedItem, ImportJob, ImportKind, ImportState
 from .jobs import Delivery, DeliveryHost, HostFailure, InboxItem, JobState, QueuedJob
 from .media import MediaAttachment
+from .poll import Poll, PollJob, PollJobKind, PollVote
 from .safety import (
     AccountDomainBlock,
     Block,
@@ -68,6 +69,10 @@ __all__ = [
     "Notification",
     "NotificationType",
     "OAuthApp",
+    "Poll",
+    "PollJob",
+    "PollJobKind",
+    "PollVote",
     "QueuedJob",
     "Report",
     "ReportCategory",
