@@ -9,7 +9,6 @@ from typing import Any
 
 from spark_fed.activitystreams import AS2
 from spark_fed.models import Account, Poll, PollVote, Status
-from spark_fed.models.types import utcnow
 
 from .notes import iso, with_context
 
@@ -23,7 +22,7 @@ def question_fields(poll: Poll) -> dict[str, Any]:
     fields: dict[str, Any] = {"type": "Question", "anyOf" if poll.multiple else "oneOf": options}
     if poll.expires_at is not None:
         fields["endTime"] = iso(poll.expires_at)
-        if poll.expires_at <= utcnow():
+        if poll.expired():
             fields["closed"] = iso(poll.expires_at)
     fields["votersCount"] = poll.voters_count
     return fields
