@@ -1,5 +1,6 @@
 """Polls through the client API: creating, reading, voting, hidden totals and bad input."""
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -10,6 +11,7 @@ from spark_fed.models.types import utcnow
 from spark_fed.tokens import create_token, parse_scopes
 
 from .conftest import Spark, eventually
+from .test_mastodon_py import _sign_in, _with_password
 
 
 async def _client(spark: Spark, aiohttp_client, name: str):
@@ -134,5 +136,46 @@ async def test_the_end_of_a_poll_notifies_the_author_and_voters(spark: Spark, ai
     mine = await (await bobs.get("/api/v1/notifications")).json()
     [ended] = [n for n in mine if n["type"] == "poll"]
     assert ended["status"]["poll"]["expired"] is True and ended["account"]["id"] == str(alice.id)
-    late = await bobs.post(f"/api/v1/polls/{status['poll']['id']}/votes", json={"choices": [1]})
-    assert late.status == 422
+    carols, _carol = await _client(spark, aiohttp_client, "carol")
+    late = await carols.post(f"/api/v1/polls/{status['poll']['id']}/votes", json={"choices": [1]})
+    assert late.status == 422 and "ended" in (await late.json())["error"]
+
+
+async def test_mastodon_py_creates_a_poll_and_votes(spark: Spark) -> None:
+    """The real client library: `make_poll` + `status_post(poll=…)`, `poll_vote`, `poll`."""
+    await _with_password(spark, "alice")
+    await _with_password(spark, "bob")
+    alice = await asyncio.to_thread(_sign_in, spark.base, "alice")
+    bob = await asyncio.to_thread(_sign_in, spark.base, "bob")
+
+    def ask() -> dict:
+        poll = alice.make_poll(["Mountains", "Sea", "City"], expires_in=3600, multiple=True)
+        return alice.status_post("Holidays?", poll=poll)
+
+    status = await asyncio.to_thread(ask)
+    assert [o["title"] for o in status["poll"]["options"]] == ["Mountains", "Sea", "City"]
+    voted = await asyncio.to_thread(bob.poll_vote, status["poll"]["id"], [1, 2])
+    assert voted["own_votes"] == [1, 2] and voted["voters_count"] == 1
+    seen = await asyncio.to_thread(alice.poll, status["poll"]["id"])
+    assert [o["votes_count"] for o in seen["options"]] == [0, 1, 1]
+    instance = await asyncio.to_thread(alice.instance)
+    assert instance["configuration"]["polls"]["max_options"] == 4
+
+
+async def test_the_end_of_a_poll_survives_a_restart(start_spark, aiohttp_client) -> None:
+    first = await start_spark()
+    alices, alice = await _client(first, aiohttp_client, "alice")
+    body = {"status": "Still there?", "poll": {"options": ["Yes", "No"], "expires_in": 300}}
+    await (await alices.post("/api/v1/statuses", json=body)).json()
+    async with first.db.write() as session:  # the poll ends while the server is down
+        await session.exec(update(Poll).values(expires_at=utcnow() - timedelta(seconds=1)))
+        await session.exec(update(PollJob).values(next_attempt_at=utcnow() + timedelta(seconds=1)))
+    await first.stop()
+    second = await start_spark(first.config)
+
+    async def notified() -> bool:
+        async with second.db.read() as session:
+            found = await session.exec(select(Notification).where(Notification.account_id == alice.id))
+            return [n.type for n in found.all()] == ["poll"]
+
+    await eventually(notified, what="the restarted server to end the poll")
