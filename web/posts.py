@@ -3,7 +3,8 @@
 A page of N posts costs the same handful of queries whatever N is (a test
 counts them): authors and boosted notes come with the timeline (for a list of
 plain rows, the accounts replied to come in the authors' query), then one query
-for the viewer's likes and reposts together, one for the posts' images, one for
+for the viewer's likes and reposts together, one for the posts' images, one for their polls
+(and one for the viewer's votes when there are polls), one for
 the viewer's muted words (`spark_fed.filters.filter_matches`) and, only when some
 are not on the page already, one for the accounts replied to.
 
@@ -25,6 +26,8 @@ from spark_fed.models import Account, Favourite, MediaAttachment, Status
 from spark_fed.models.media import FetchState
 from spark_fed.queries.timelines import TimelineItem
 from spark_fed.queries.views import accounts_by_id
+
+from .polls import PollView, poll_views
 
 # The places muted words apply to (Mastodon's filter contexts), by page.
 HOME, NOTIFICATIONS, PUBLIC, THREAD, ACCOUNT = "home", "notifications", "public", "thread", "account"
@@ -83,6 +86,7 @@ class PostView:
     media: tuple[MediaView, ...] = ()
     # The titles of the viewer's "warn" muted words this post matches: shown collapsed.
     filtered: tuple[str, ...] = ()
+    poll: PollView | None = None
 
 
 async def post_views(
@@ -116,6 +120,7 @@ async def post_views(
     wanted = {i.note.in_reply_to_account_id for i in items if i.note.in_reply_to_account_id}
     accounts |= await accounts_by_id(session, wanted - accounts.keys())
     media = await attachments_of(session, notes)
+    polls = await poll_views(session, viewer, {item.note.id: item.note.account_id for item in items})
     return [
         PostView(
             row_id=item.status.id,
@@ -128,6 +133,7 @@ async def post_views(
             own=viewer is not None and item.note_author.id == viewer.id,
             media=tuple(MediaView.of(row) for row in media.get(item.note.id, [])),
             filtered=tuple(dict.fromkeys(r.filter.title for r in matches.get(item.note.id, []))),
+            poll=polls.get(item.note.id),
         )
         for item in items
     ]

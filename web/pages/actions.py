@@ -24,6 +24,7 @@ from ..auth import Upload, Viewer, form_of, require_viewer, upload_form_of
 from ..names import thread_path
 from ..posts import views_of
 from ..render import page
+from .polls import poll_from_form
 from .signin import safe_next
 
 routes = web.RouteTableDef()
@@ -107,6 +108,7 @@ async def create(request: web.Request) -> web.Response:
             cw=_text(form, "cw") or None,
             media_ids=[m.id for m in uploaded],
             sensitive=_text(form, "sensitive") == "on",
+            poll=poll_from_form(form, form.getall("poll_option", [])),
         )
     except UsageError as exc:
         await ctx.media.discard(uploaded)
