@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spark_fed.context import Context
 from spark_fed.delivery import enqueue, preferred_inboxes
@@ -72,7 +73,7 @@ async def receive_vote(ctx: Context, voter: Account, status: Status, title: str,
             await _schedule_update(ctx, session, poll)
 
 
-async def _schedule_update(ctx: Context, session, poll: Poll) -> None:
+async def _schedule_update(ctx: Context, session: AsyncSession, poll: Poll) -> None:
     delay = timedelta(seconds=ctx.config.federation.poll_update_seconds)
     await schedule(session, poll, PollJobKind.UPDATE, utcnow() + delay)
 
