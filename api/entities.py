@@ -163,6 +163,8 @@ class StatusView:
     filtered: Sequence[FilterResult] = ()
     card: tuple[PreviewCard, MediaAttachment | None] | None = None
     """The status's link card and its image (`spark_fed.cards.store.cards_of`), or None."""
+    poll: dict[str, Any] | None = None
+    """The status's Poll entity (`api.poll_entity`), when it has a poll."""
 
 
 def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
@@ -208,7 +210,7 @@ def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
         "tags": [{"name": name, "url": urls.tag(name)} for name in view.tags],
         "emojis": [],
         "card": _card(view, urls),
-        "poll": None,
+        "poll": view.poll,
     }
     return entity
 

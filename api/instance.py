@@ -11,6 +11,7 @@ from spark_fed.domain_policy import REJECT_MEDIA
 from spark_fed.http.responses import json_response
 from spark_fed.media.service import MAX_ATTACHMENTS
 from spark_fed.media.storage import EXTENSIONS
+from spark_fed.polls import poll_limits
 from spark_fed.queries.accounts import count_local_users
 from spark_fed.queries.moderation import list_domain_blocks
 from spark_fed.queries.statuses import count_local_posts
@@ -41,7 +42,7 @@ def _limits(config: Config) -> dict:
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,
         },
-        "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
+        "polls": poll_limits(config.instance),
         "accounts": {"max_featured_tags": 0},
     }
 

@@ -12,6 +12,7 @@ from spark_fed.media.records import profile_images
 from spark_fed.media.service import attachments_of
 from spark_fed.models import Account, Status
 from spark_fed.queries.marks import marks_of
+from spark_fed.queries.polls import choices_of, polls_by_status
 from spark_fed.queries.views import (
     account_counts,
     accounts_by_id,
@@ -24,6 +25,7 @@ from spark_fed.queries.views import (
 from spark_fed.urls import Urls
 
 from .entities import Counts, ProfileImages, StatusView, account_entity, status_entity
+from .poll_entity import poll_entity
 
 
 async def account_json(session: AsyncSession, account: Account, urls: Urls) -> dict[str, Any]:
@@ -101,6 +103,8 @@ async def statuses_json(
     media = await attachments_of(session, ids)
     images = await profile_images(session, set(accounts))
     cards = await cards_of(session, ids)
+    polls = await polls_by_status(session, ids)
+    own_votes = await choices_of(session, viewer.id, polls) if viewer and polls else {}
 
     def view(status: Status, filtered: Sequence[FilterResult] = ()) -> StatusView:
         return StatusView(
@@ -117,6 +121,14 @@ async def statuses_json(
             author_images=ProfileImages.of(images, status.account_id),
             filtered=filtered,
             card=cards.get(status.id),
+            poll=poll_entity(
+                polls[status.id],
+                status.account_id,
+                viewer.id if viewer else None,
+                own_votes.get(status.id, []),
+            )
+            if status.id in polls
+            else None,
         )
 
     result = []

@@ -26,8 +26,6 @@ TO_API_VISIBILITY = {Visibility.FOLLOWERS: "private"}
 
 async def schedule(request: web.Request, viewer: Account, data: dict[str, Any], draft: Draft) -> web.Response:
     """`POST /api/v1/statuses` with `scheduled_at`: the ScheduledStatus, nothing posted yet."""
-    if data.get("poll") or any(key.startswith("poll[") for key in data):
-        raise UnprocessableEntity("Validation failed: a post with a poll cannot be scheduled yet")
     found = await bearer(request)
     draft.application_id = found.token.app_id if found is not None else None
     ctx = request.app[CONTEXT]

@@ -18,6 +18,7 @@ from spark_fed.state import CONTEXT
 from . import params
 from .auth import optional, require
 from .lookup import api_id, status_or_404
+from .polls import poll_spec
 from .presenters import apply_filters, filtered_statuses_json, statuses_json
 from .scheduled import schedule
 
@@ -94,6 +95,7 @@ async def _create_status(request: web.Request, viewer) -> Status:
             language=draft.language,
             media_ids=draft.media_ids,
             sensitive=draft.sensitive,
+            poll=draft.poll_spec(),
         )
     except UsageError as exc:
         raise UnprocessableEntity(f"Validation failed: {exc}") from None
@@ -108,7 +110,8 @@ async def post_draft(request: web.Request, viewer, data: dict) -> Draft:
         raise UnprocessableEntity("Validation failed: Text can't be blank")
     defaults = await posting_defaults(request.app[CONTEXT].db, viewer)
     visibility = params.text(data.get("visibility")) or defaults.default_visibility
-    return Draft(
+    return Draft.with_poll(
+        poll_spec(data),
         text=text,
         visibility=FROM_API_VISIBILITY.get(visibility, visibility),
         spoiler_text=params.text(data.get("spoiler_text")) or None,

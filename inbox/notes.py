@@ -14,13 +14,18 @@ from spark_fed.models.types import utcnow
 from spark_fed.queries.statuses import find_status, has_local_follower
 from spark_fed.statuses import remove_favourite, remove_status, store_boost, store_favourite
 
+from .votes import take_vote
+
 log = logging.getLogger(__name__)
 
 
 async def create(ctx: Context, actor: Account, activity: dict[str, Any]) -> None:
     """A note is kept when someone here follows its author, it names someone here, or it
-    replies to a post of ours; anything else unsolicited is dropped."""
+    replies to a post of ours; anything else unsolicited is dropped. A vote on a local poll is
+    counted, never stored as a reply."""
     note = activity.get("object")
+    if await take_vote(ctx, actor, note):
+        return
     if isinstance(note, str) and same_origin(note, actor.uri) and await _followed(ctx, actor):
         await _fetch_and_store(ctx, note)
         return

@@ -14,6 +14,7 @@ NOTE_CONTEXT: list[Any] = [
         "sensitive": "as:sensitive",
         "toot": "http://joinmastodon.org/ns#",
         "Hashtag": "as:Hashtag",
+        "votersCount": "toot:votersCount",
     },
 ]
 

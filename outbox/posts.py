@@ -17,6 +17,8 @@ from spark_fed.media.service import MAX_DESCRIPTION, attach, attachments_of, des
 from spark_fed.models import Account, Status, Visibility
 from spark_fed.models.ids import new_id
 from spark_fed.models.types import utcnow
+from spark_fed.polls import PollRejected, PollSpec, new_poll
+from spark_fed.queries.polls import polls_by_status
 from spark_fed.queries.safety import blockers_of
 from spark_fed.queries.statuses import find_status, followers_of, mentioned_accounts
 from spark_fed.queries.views import accounts_by_id, mentions_of, tags_of
@@ -27,6 +29,7 @@ from spark_fed.statuses import (
 )
 
 from . import notes
+from .questions import question_fields
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +50,19 @@ async def post(
     media_ids: Sequence[int] = (),
     sensitive: bool = False,
     first: Callable[[AsyncSession], Awaitable[None]] | None = None,
+    poll: PollSpec | None = None,
 ) -> Status:
     """MEDIA_IDS are the author's uploads (`MediaService.upload`), attached in that order;
-    SENSITIVE hides them behind a "Show" (a content warning always does). FIRST runs first in
+    SENSITIVE hides them behind a "Show" (a content warning always does). POLL makes the post
+    ask a question; a post has a poll or images, never both (as Mastodon). FIRST runs first in
     the transaction that stores the post: if it raises, nothing is posted (a scheduled post
     claims its row there, so it is published once)."""
     if visibility not in set(Visibility):
         raise UsageError(f"visibility must be one of {', '.join(Visibility)}")
     _check_length(ctx, text, with_media=bool(media_ids))
+    if poll is not None and media_ids:
+        raise PollRejected("a post has a poll or images, not both")
+    poll_row = new_poll(poll, ctx.config.instance) if poll is not None else None
     parent = await _parent(ctx, reply_to) if reply_to else None
     source = await _typed(ctx, text)
     async with ctx.db.write() as session:
@@ -78,7 +86,7 @@ async def post(
             published=published,
         )
         parent_author = await session.get(Account, parent.account_id) if parent else None
-        rendered = await store_status(session, status, author, source)
+        rendered = await store_status(session, status, author, source, poll=poll_row)
         await attach(session, author, status.id, list(media_ids))
         document = await note_document(ctx, session, status, author)
         recipients = await _recipients(session, status, author, rendered.mentions, parent_author)
@@ -156,7 +164,7 @@ async def note_documents(
     ctx: Context, session: Any, statuses: Sequence[Status], author: Account
 ) -> list[dict[str, Any]]:
     """The Notes of AUTHOR's STATUSES (a page of the outbox): what they name is loaded for the
-    whole page at once, four queries however many notes there are."""
+    whole page at once, five queries however many notes there are."""
     ids = [s.id for s in statuses]
     mentions = await mentions_of(session, ids)
     parents = await accounts_by_id(
@@ -164,6 +172,7 @@ async def note_documents(
     )
     tags = await tags_of(session, ids)
     media = await attachments_of(session, ids)
+    polls = await polls_by_status(session, ids)
     documents = []
     for status in statuses:
         mentioned = sorted(mentions.get(status.id, []), key=lambda a: a.id)
@@ -187,17 +196,18 @@ async def note_documents(
             notes.attachment(m, ctx.urls.media(m.id), sensitive=status.sensitive)
             for m in media.get(status.id, [])
         ]
-        documents.append(
-            notes.note(
-                status,
-                author,
-                in_reply_to=status.in_reply_to_uri,
-                to=to,
-                cc=cc,
-                tags=names,
-                attachments=attachments,
-            )
+        document = notes.note(
+            status,
+            author,
+            in_reply_to=status.in_reply_to_uri,
+            to=to,
+            cc=cc,
+            tags=names,
+            attachments=attachments,
         )
+        if (poll := polls.get(status.id)) is not None:
+            document.update(question_fields(poll))
+        documents.append(document)
     return documents
 
 

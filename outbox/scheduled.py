@@ -12,7 +12,7 @@ and `MAX_PER_DAY` for any one day (UTC); and, Spark's own, at most `MAX_AHEAD` a
 """
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from spark_fed.errors import UsageError
 from spark_fed.media.service import MAX_ATTACHMENTS, own_media
 from spark_fed.models import Account, JobState, ScheduledMedia, ScheduledStatus, Status, Visibility
 from spark_fed.models.types import utcnow
+from spark_fed.polls import PollRejected, PollSpec, new_poll
 from spark_fed.queries.timelines import visible_status
 from spark_fed.queue.jobs import GiveUp
 
@@ -57,6 +58,14 @@ class Draft:
     media_ids: list[int] = field(default_factory=list)
     poll: dict[str, Any] | None = None
     application_id: int | None = None
+
+    @classmethod
+    def with_poll(cls, poll: PollSpec | None, **fields: Any) -> "Draft":
+        """A draft whose POLL is kept as the API shows it back (options, expires_in, …)."""
+        return cls(**fields, poll={**asdict(poll), "options": list(poll.options)} if poll else None)
+
+    def poll_spec(self) -> PollSpec | None:
+        return PollSpec(**self.poll) if self.poll else None
 
     def as_json(self) -> str:
         return json.dumps(self.__dict__, ensure_ascii=False)
@@ -152,6 +161,7 @@ async def publish(ctx: Context, job: ScheduledStatus) -> None:
             media_ids=draft.media_ids,
             sensitive=draft.sensitive,
             first=claim_row,
+            poll=draft.poll_spec(),
         )
     except UsageError as exc:
         raise GiveUp(str(exc)) from None
@@ -169,6 +179,10 @@ def _check_draft(ctx: Context, draft: Draft) -> None:
         raise UsageError(f"a post has at most {MAX_ATTACHMENTS} images")
     if len(set(draft.media_ids)) != len(draft.media_ids):
         raise UsageError("the same image is attached twice")
+    if (poll := draft.poll_spec()) is not None:
+        if draft.media_ids:
+            raise PollRejected("a post has a poll or images, not both")
+        new_poll(poll, ctx.config.instance)  # its rules checked now, not first at its time
 
 
 def parse_time(text: str) -> datetime:

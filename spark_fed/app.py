@@ -29,6 +29,7 @@ import outbox.scheduled
 import web.routes as web_pages
 import webfinger.routes
 from outbox.moderation import purge_suspended
+from outbox.polls import PollJobs
 
 from . import domain_policy
 from .cards.fetcher import IN_ALL, TOTAL_SECONDS, CardFetcher
@@ -37,7 +38,7 @@ from .context import Context, open_context
 from .delivery import DeliverySender
 from .http.middleware import error_middleware, page_headers_middleware
 from .http.templates import TEMPLATES, Templates
-from .models import CardFetch, Delivery, InboxItem, ScheduledStatus
+from .models import CardFetch, Delivery, InboxItem, PollJob, ScheduledStatus
 from .queue import Worker
 from .queue.cards import CardJobs
 from .queue.hosts import HostHealth, claim_deliveries
@@ -68,6 +69,7 @@ class Workers:
     cards: Worker[CardFetch]
     sender: DeliverySender
     scheduled: Worker[ScheduledStatus]
+    polls: Worker[PollJob]
 
     ctx: Context
 
@@ -77,6 +79,7 @@ class Workers:
             self.inbox.run(stop),
             self.scheduled.run(stop),
             self.cards.run(stop),
+            self.polls.run(stop),
             self._tidy(stop),
         )
 
@@ -148,6 +151,8 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
         ),
         sender=sender,
         scheduled=scheduled_worker(ctx.db, functools.partial(outbox.scheduled.publish, ctx)),
+        # A poll's Update and its end: few, and each writes little.
+        polls=Worker(ctx.db, PollJob, PollJobs(ctx), concurrency=4, max_attempts=10),
         ctx=ctx,
     )
     ctx.deliveries_queued = workers.delivery.wake

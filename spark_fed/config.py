@@ -65,6 +65,8 @@ class FederationConfig:
     connect_timeout: float = 5.0
     first_byte_timeout: float = 10.0
     request_timeout: float = 30.0
+    # A poll's new counts go out this long after the first vote of a burst, in one Update.
+    poll_update_seconds: float = 180.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,9 @@ class InstanceConfig:
     # The server's rules, one string each: shown on the about and sign-up pages, in the instance
     # API (`/api/v1/instance/rules`, ids "1", "2", … in this order) and offered in reports.
     rules: tuple[str, ...] = ()
+    # Polls: at most this many options, each at most this many characters (Mastodon's defaults).
+    max_poll_options: int = 4
+    max_poll_option_chars: int = 50
 
 
 @dataclass(frozen=True)

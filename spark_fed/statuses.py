@@ -36,6 +36,7 @@ from .models import (
     Mention,
     Notification,
     NotificationType,
+    Poll,
     Status,
     StatusTag,
     Tag,
@@ -43,6 +44,7 @@ from .models import (
     Visibility,
 )
 from .models.types import UTCDateTime
+from .polls import store_polls
 from .queries.statuses import followers_of
 
 COUNTED = (Visibility.PUBLIC, Visibility.UNLISTED)
@@ -61,20 +63,34 @@ class NewStatus:
     A local status whose URL holds its id takes that id first (`spark_fed.models.ids.new_id`);
     any other gets its id as it is stored. NOTIFY is False for an archived post: nobody is
     pinged about a years-old post. CARD is False for a post whose first link is to get no
-    preview card (an archived post; a remote one with media or a poll)."""
+    preview card (an archived post; a remote one with media or a poll).
+    POLL, when the status asks a question, is its poll's row
+    (`spark_fed.polls.new_poll` or a remote Question's), stored with it."""
 
     status: Status
     author: Account
     source: Source
     notify: bool = True
     card: bool = True
+    poll: Poll | None = None
 
 
 async def store_status(
-    session: AsyncSession, status: Status, author: Account, source: Source, *, notify: bool = True
+    session: AsyncSession,
+    status: Status,
+    author: Account,
+    source: Source,
+    *,
+    notify: bool = True,
+    poll: Poll | None = None,
 ) -> Rendered:
-    """Store one status with everything that hangs off it; see `store_statuses`."""
-    return (await store_statuses(session, [NewStatus(status, author, source, notify)]))[0]
+    """Store one status with everything that hangs off it; see `store_statuses`. A poll gets no
+    link card (as Mastodon)."""
+    return (
+        await store_statuses(
+            session, [NewStatus(status, author, source, notify=notify, card=poll is None, poll=poll)]
+        )
+    )[0]
 
 
 async def store_statuses(session: AsyncSession, new: Sequence[NewStatus]) -> list[Rendered]:
@@ -96,6 +112,7 @@ async def store_statuses(session: AsyncSession, new: Sequence[NewStatus]) -> lis
     await session.flush()
     queue_card_fetches(session, [item.status.id for item in new if item.card and _links(item.status)])
     await _count_stored(session, [item.status for item in new])
+    await store_polls(session, [(item.status, item.poll) for item in new if item.poll is not None])
     tag_ids = await _tag_ids(session, [tag for result in rendered for tag in result.tags])
     followers: dict[int, list[Account]] = {}
     feeds: list[tuple[int, int]] = []

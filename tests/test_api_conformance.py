@@ -147,6 +147,19 @@ async def test_every_shared_operation_answers_in_mastodons_shapes(start_spark, a
         await alice_api.put(f"/api/v1/scheduled_statuses/{waiting['id']}", data={"scheduled_at": later})
     )
     await _ok(await alice_api.delete(f"/api/v1/scheduled_statuses/{waiting['id']}"))
+    asked = await _ok(
+        await alice_api.post(
+            "/api/v1/statuses",
+            data=[
+                ("status", "tea?"),
+                ("poll[options][]", "yes"),
+                ("poll[options][]", "no"),
+                ("poll[expires_in]", "600"),
+            ],
+        )
+    )
+    await _ok(await anonymous.get(f"/api/v1/polls/{asked['poll']['id']}"))
+    await _ok(await carol_api.post(f"/api/v1/polls/{asked['poll']['id']}/votes", data={"choices[]": "0"}))
     doomed = await _ok(await alice_api.post("/api/v1/statuses", data={"status": "soon gone"}))
     await _ok(await alice_api.delete(f"/api/v1/statuses/{doomed['id']}"))
 

@@ -4,7 +4,7 @@ A page of N posts costs the same handful of queries whatever N is (a test
 counts them): authors and boosted notes come with the timeline (for a list of
 plain rows, the accounts replied to come in the authors' query), then one query
 for the viewer's likes, reposts, bookmarks and pins together, one for the posts' images, one for
-their link cards, one for
+their link cards, one for their polls (and one for the viewer's votes when there are polls), one for
 the viewer's muted words (`spark_fed.filters.filter_matches`) and, only when some
 are not on the page already, one for the accounts replied to.
 
@@ -28,6 +28,8 @@ from spark_fed.models import Account, Bookmark, Favourite, MediaAttachment, Prev
 from spark_fed.models.media import FetchState
 from spark_fed.queries.timelines import TimelineItem
 from spark_fed.queries.views import accounts_by_id
+
+from .polls import PollView, poll_views
 
 # The places muted words apply to (Mastodon's filter contexts), by page.
 HOME, NOTIFICATIONS, PUBLIC, THREAD, ACCOUNT = "home", "notifications", "public", "thread", "account"
@@ -114,6 +116,7 @@ class PostView:
     # The titles of the viewer's "warn" muted words this post matches: shown collapsed.
     filtered: tuple[str, ...] = ()
     card: CardView | None = None
+    poll: PollView | None = None
 
 
 async def post_views(
@@ -149,6 +152,7 @@ async def post_views(
     media = await attachments_of(session, notes)
     # A post with images shows them, not a card: only the others' cards are loaded.
     cards = await cards_of(session, [note for note in notes if note not in media])
+    polls = await poll_views(session, viewer, {item.note.id: item.note.account_id for item in items})
     return [
         PostView(
             row_id=item.status.id,
@@ -164,6 +168,7 @@ async def post_views(
             media=tuple(MediaView.of(row) for row in media.get(item.note.id, [])),
             filtered=tuple(dict.fromkeys(r.filter.title for r in matches.get(item.note.id, []))),
             card=CardView.of(*cards[item.note.id]) if item.note.id in cards else None,
+            poll=polls.get(item.note.id),
         )
         for item in items
     ]

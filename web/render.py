@@ -24,6 +24,7 @@ from spark_fed.state import CONTEXT
 
 from . import names
 from .auth import CSRF_FIELD, Viewer
+from .polls import DURATIONS as POLL_DURATIONS
 
 NOTIFICATIONS_MARKER = "notifications"
 MODERATING_ROLES = ("moderator", "admin")
@@ -68,6 +69,7 @@ async def page(
         "image_types": ",".join(sorted(IMAGE_TYPES)),
         "max_upload_mb": config.media.max_upload_mb,
         "max_description": MAX_DESCRIPTION,
+        "poll_durations": POLL_DURATIONS,
         **context,
     }
     response = render_template(request, template, values, status=status)

@@ -16,6 +16,7 @@ from ..errors import UsageError
 from ..federation.notes import NoteRejected
 from ..media.service import attachments_of
 from ..models import Account, MediaAttachment, Status, Visibility
+from ..polls import PollSpec
 from ..queries.timelines import TimelineItem, TimelineKind, notifications, timeline
 from .media import pair_images, upload_images
 from .output import iso, limit
@@ -47,6 +48,12 @@ def add_commands(commands: Any, local_user: Any) -> None:
         help="schedule it for TIME (ISO 8601, UTC unless it says; at least 5 minutes ahead): "
         "prints the scheduled post's id instead (see `scheduled`)",
     )
+    post.add_argument(
+        "--poll", action="append", metavar="OPTION", help="make the post a poll; one --poll per option"
+    )
+    post.add_argument("--poll-expires", type=int, default=86400, metavar="SECONDS", help="default: a day")
+    post.add_argument("--poll-multiple", action="store_true", help="voters may pick several options")
+    post.add_argument("--poll-hide-totals", action="store_true", help="show the counts only at the end")
     post.add_argument("--json", action="store_true")
     post.set_defaults(run=with_user(local_user, _post))
     edit = commands.add_parser("edit", help="replace the text of NAME's post at URL")
@@ -113,6 +120,7 @@ async def _post(ctx: Context, account: Account, args: argparse.Namespace) -> int
             cw=args.cw,
             language=args.language,
             media_ids=[m.id for m in media],
+            poll=_poll(args),
         )
     except BaseException:
         await ctx.media.discard(media)  # nothing posted: nothing left on disk either
@@ -148,6 +156,12 @@ async def _schedule(
         print(f"scheduled for {iso(row.scheduled_at)}")
     print(row.id)
     return 0
+
+
+def _poll(args: argparse.Namespace) -> PollSpec | None:
+    if not args.poll:
+        return None
+    return PollSpec(args.poll, args.poll_expires, args.poll_multiple, args.poll_hide_totals)
 
 
 async def _edit(ctx: Context, account: Account, args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from ..singleflight import SingleFlight
 from ..statuses import NewStatus, edit_status, store_statuses
 from .actors import ActorNotFound, RemoteActors
 from .documents import id_of, same_origin
+from .questions import question_poll, refresh_poll
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,14 @@ class RemoteNotes:
                 if status.in_reply_to_id is None and parent is not None:
                     status.in_reply_to_id, status.in_reply_to_account_id = parent.id, parent.account_id
                 source = Written(_content(note), await _mentioned(session, note), _hashtags(note))
-                new.append((note, NewStatus(status, author, source, card=_may_have_card(note))))
+                new.append(
+                    (
+                        note,
+                        NewStatus(
+                            status, author, source, card=_may_have_card(note), poll=question_poll(note)
+                        ),
+                    )
+                )
                 stored[status.uri] = status
                 results.append(status)
             await store_statuses(session, [item for _, item in new])
@@ -181,6 +189,7 @@ class RemoteNotes:
             status = (await session.exec(select(Status).where(Status.uri == uri))).first()
             if status is None or status.account_id != sender.id:
                 return None
+            await refresh_poll(session, status, note)  # counts change without a newer `updated`
             edited = _time(note.get("updated"))
             if edited is None or (status.edited_at is not None and edited <= status.edited_at):
                 return status

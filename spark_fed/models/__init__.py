@@ -11,6 +11,7 @@ from .imports import ImportedItem, ImportJob, ImportKind, ImportState
 from .jobs import Delivery, DeliveryHost, HostFailure, InboxItem, JobState, QueuedJob
 from .marks import Bookmark, StatusPin
 from .media import MediaAttachment
+from .poll import Poll, PollJob, PollJobKind, PollVote
 from .safety import (
     AccountDomainBlock,
     Block,
@@ -74,6 +75,10 @@ __all__ = [
     "Notification",
     "NotificationType",
     "OAuthApp",
+    "Poll",
+    "PollJob",
+    "PollJobKind",
+    "PollVote",
     "PreviewCard",
     "QueuedJob",
     "Report",

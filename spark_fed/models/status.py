@@ -158,6 +158,7 @@ class NotificationType(StrEnum):
     REBLOG = "reblog"
     FAVOURITE = "favourite"
     UPDATE = "update"
+    POLL = "poll"
 
 
 class Notification(SQLModel, Snowflaked, table=True):

@@ -1184,6 +1184,79 @@ class FakeMastodon:
             "object": copy.deepcopy(note),
         }
 
+    def create_question(
+        self,
+        username: str,
+        text: str,
+        options: Sequence[str],
+        *,
+        multiple: bool = False,
+        expires_in: float = 86400.0,
+        mentions: Sequence[str] = (),
+        visibility: str = "public",
+    ) -> dict[str, Any]:
+        """``NoteSerializer`` for a status with a poll: ``type`` Question, the options under ``oneOf``
+        (or ``anyOf`` for several choices) as Notes with ``name`` and ``replies.totalItems`` (after
+        ``shares``), then ``endTime``, ``closed`` once ended, and ``votersCount``. Served at its id."""
+        create = self.create_note(username, text, mentions=mentions, visibility=visibility, ld_signed=False)
+        status_id = create["object"]["id"].rsplit("/", 1)[-1]
+        stored = self.accounts[username].statuses[status_id]["create"]
+        stored["object"]["type"] = "Question"
+        stored["object"].pop("interactionPolicy", None)
+        stored["object"]["anyOf" if multiple else "oneOf"] = [
+            {"type": "Note", "name": title, "replies": {"type": "Collection", "totalItems": 0}}
+            for title in options
+        ]
+        stored["object"]["endTime"] = _iso(time.time() + expires_in)
+        stored["object"]["votersCount"] = 0
+        stored["object"]["interactionPolicy"] = create["object"]["interactionPolicy"]
+        return copy.deepcopy(stored)
+
+    def update_question(
+        self, username: str, question_id: str, votes: Sequence[int], voters: int, *, closed: bool = False
+    ) -> dict[str, Any]:
+        """``UpdatePollSerializer``: ``<status>#updates/<poll updated_at>`` with the whole Question, its
+        counts as now (``ActivityPub::DistributePollUpdateWorker`` sends it to followers and voters)."""
+        status_id = question_id.rsplit("/", 1)[-1]
+        stored = self.accounts[username].statuses[status_id]["create"]
+        question = stored["object"]
+        key = "anyOf" if "anyOf" in question else "oneOf"
+        for option, count in zip(question[key], votes, strict=True):
+            option["replies"]["totalItems"] = count
+        question["votersCount"] = voters
+        if closed:
+            question["endTime"] = question["closed"] = _iso(time.time() - 1)
+        return {
+            "@context": stored["@context"],
+            "id": f"{question_id}#updates/{int(time.time())}{next(self._ids)}",
+            "type": "Update",
+            "actor": self.actor_id(username),
+            "to": question["to"],
+            "cc": question["cc"],
+            "object": copy.deepcopy(question),
+        }
+
+    def vote(self, username: str, question_id: str, author_actor_id: str, title: str) -> dict[str, Any]:
+        """``ActivityPub::VoteSerializer``: a Create of a Note with only ``name`` (the option's text),
+        ``attributedTo``, ``inReplyTo`` (the poll) and ``to`` (its author, a plain string), no content."""
+        actor = self.actor_id(username)
+        vote_id = f"{actor}#votes/{next(self._ids)}"
+        return {
+            "@context": AS,
+            "id": f"{vote_id}/activity",
+            "type": "Create",
+            "actor": actor,
+            "to": author_actor_id,
+            "object": {
+                "id": vote_id,
+                "type": "Note",
+                "name": title,
+                "attributedTo": actor,
+                "inReplyTo": question_id,
+                "to": author_actor_id,
+            },
+        }
+
     def delete_note(self, username: str, note_id: str) -> dict[str, Any]:
         """``DeleteNoteSerializer``: ``<status>#delete`` with a Tombstone; the status stops being served."""
         self.accounts[username].statuses.pop(note_id.rsplit("/", 1)[-1], None)

@@ -25,6 +25,7 @@ from ..auth import Upload, Viewer, form_of, require_viewer, upload_form_of
 from ..names import thread_path
 from ..posts import views_of
 from ..render import page
+from .polls import poll_from_form
 from .scheduled import composer_time
 from .signin import safe_next
 
@@ -101,9 +102,11 @@ async def create(request: web.Request) -> web.Response:
                 raise UnprocessableEntity(
                     f"{_image_name(image, n, len(images))} was refused: {exc}"
                 ) from None
+        poll = poll_from_form(form, form.getall("poll_option", []))
         if when := _text(form, "scheduled_at"):
-            draft = Draft(
-                text,
+            draft = Draft.with_poll(
+                poll,
+                text=text,
                 visibility=visibility,
                 spoiler_text=_text(form, "cw") or None,
                 sensitive=_text(form, "sensitive") == "on",
@@ -122,6 +125,7 @@ async def create(request: web.Request) -> web.Response:
                 cw=_text(form, "cw") or None,
                 media_ids=[m.id for m in uploaded],
                 sensitive=_text(form, "sensitive") == "on",
+                poll=poll,
             )
     except UsageError as exc:
         await ctx.media.discard(uploaded)

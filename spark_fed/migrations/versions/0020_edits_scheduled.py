@@ -1,7 +1,7 @@
 """Edit history and scheduled posts: earlier revisions of statuses, and posts waiting for their time.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-08
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from spark_fed.models.types import UTCDateTime
 
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
