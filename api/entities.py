@@ -111,6 +111,7 @@ def credential_account(
         "privacy": API_VISIBILITY.get(user.default_visibility, user.default_visibility),
         "sensitive": user.default_sensitive,
         "language": user.default_language,
+        "quote_policy": user.default_quote_policy,
         "note": plain_text(account.summary),
         "fields": [],
         "follow_requests_count": 0,
@@ -196,6 +197,8 @@ def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
         "emojis": [],
         "card": None,
         "poll": None,
+        "quote": None,
+        "quote_approval": None,
     }
     return entity
 

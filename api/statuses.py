@@ -76,7 +76,7 @@ async def _create_status(request: web.Request, viewer) -> Status:
     data = await params.body(request)
     text = params.text(data.get("status")) or ""
     media_ids = _media_ids(data.get("media_ids")) or []
-    if not text.strip() and not media_ids:
+    if not text.strip() and not media_ids and not data.get("quoted_status_id"):
         raise UnprocessableEntity("Validation failed: Text can't be blank")
     defaults = await posting_defaults(ctx.db, viewer)
     visibility = params.text(data.get("visibility")) or defaults.default_visibility
@@ -86,6 +86,10 @@ async def _create_status(request: web.Request, viewer) -> Status:
         async with ctx.db.read() as session:
             parent = await status_or_404(session, _int(data["in_reply_to_id"]), viewer)
         reply_to = parent.uri
+    quoted = None
+    if data.get("quoted_status_id"):
+        async with ctx.db.read() as session:
+            quoted = await status_or_404(session, _int(data["quoted_status_id"]), viewer)
     spoiler = params.text(data.get("spoiler_text")) or None
     try:
         status = await posts.post(
@@ -98,6 +102,8 @@ async def _create_status(request: web.Request, viewer) -> Status:
             language=_language(data.get("language")) or defaults.default_language,
             media_ids=media_ids,
             sensitive=params.flag(data.get("sensitive"), "sensitive", defaults.default_sensitive),
+            quote=quoted,
+            quote_policy=params.text(data.get("quote_approval_policy")) or None,
         )
     except UsageError as exc:
         raise UnprocessableEntity(f"Validation failed: {exc}") from None

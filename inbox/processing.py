@@ -18,7 +18,7 @@ from spark_fed.models import Account, InboxItem
 from spark_fed.queries.accounts import find_by_uri
 from spark_fed.queue import GiveUp
 
-from . import handlers, notes
+from . import handlers, notes, quotes
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ HANDLERS: dict[str, Handler] = {
     "Like": notes.like,
     "Block": handlers.block,
     "Flag": handlers.flag,
+    "QuoteRequest": quotes.quote_request,
 }
 
 

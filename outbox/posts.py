@@ -18,13 +18,14 @@ from spark_fed.models.types import utcnow
 from spark_fed.queries.safety import blockers_of
 from spark_fed.queries.statuses import find_status, followers_of, mentioned_accounts
 from spark_fed.queries.views import accounts_by_id, mentions_of, tags_of
+from spark_fed.quotes import QuoteLink, quotes_by_status
 from spark_fed.statuses import (
     edit_status,
     remove_status,
     store_status,
 )
 
-from . import notes
+from . import notes, quotes
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,20 @@ async def post(
     language: str | None = None,
     media_ids: Sequence[int] = (),
     sensitive: bool = False,
+    quote: Status | None = None,
+    quote_policy: str | None = None,
 ) -> Status:
     """MEDIA_IDS are the author's uploads (`MediaService.upload`), attached in that order;
-    SENSITIVE hides them behind a "Show" (a content warning always does)."""
+    SENSITIVE hides them behind a "Show" (a content warning always does). QUOTE is a post to
+    quote (`outbox.quotes.quotable` decides whether one may); QUOTE_POLICY says who may quote
+    this one (None: the author's default)."""
     if visibility not in set(Visibility):
         raise UsageError(f"visibility must be one of {', '.join(Visibility)}")
-    _check_length(ctx, text, with_media=bool(media_ids))
+    _check_length(ctx, text, with_media=bool(media_ids) or quote is not None)
+    quotes.check_policy(quote_policy)
+    link: QuoteLink | None = await quotes.quotable(ctx, author, quote) if quote is not None else None
+    if quote_policy is None:
+        quote_policy = await quotes.default_policy(ctx, author)
     parent = await _parent(ctx, reply_to) if reply_to else None
     source = await _typed(ctx, text)
     async with ctx.db.write() as session:
@@ -69,12 +78,17 @@ async def post(
             in_reply_to_id=parent.id if parent else None,
             in_reply_to_account_id=parent.account_id if parent else None,
             published=published,
+            quote_policy=quote_policy,
         )
         parent_author = await session.get(Account, parent.account_id) if parent else None
-        rendered = await store_status(session, status, author, source)
+        rendered = await store_status(session, status, author, source, quote=link)
         await attach(session, author, status.id, list(media_ids))
+        if link is not None:
+            await quotes.after_post(ctx, session, status, author, link)
         document = await note_document(ctx, session, status, author)
         recipients = await _recipients(session, status, author, rendered.mentions, parent_author)
+        if link is not None and link.quoted is not None:
+            recipients += await quotes.quoted_author(session, link.quoted, author)
         enqueue(session, author, notes.create(author, document), preferred_inboxes(recipients))
     ctx.deliveries_queued()
     return status
@@ -139,6 +153,7 @@ async def note_documents(
     )
     tags = await tags_of(session, ids)
     media = await attachments_of(session, ids)
+    quoting = await quotes_by_status(session, ids)
     documents = []
     for status in statuses:
         mentioned = sorted(mentions.get(status.id, []), key=lambda a: a.id)
@@ -162,17 +177,16 @@ async def note_documents(
             notes.attachment(m, ctx.urls.media(m.id), sensitive=status.sensitive)
             for m in media.get(status.id, [])
         ]
-        documents.append(
-            notes.note(
-                status,
-                author,
-                in_reply_to=status.in_reply_to_uri,
-                to=to,
-                cc=cc,
-                tags=names,
-                attachments=attachments,
-            )
+        document = notes.note(
+            status,
+            author,
+            in_reply_to=status.in_reply_to_uri,
+            to=to,
+            cc=cc,
+            tags=names,
+            attachments=attachments,
         )
+        documents.append(quotes.with_quote(document, status, author, quoting.get(status.id)))
     return documents
 
 

@@ -42,6 +42,7 @@ from .models import (
 )
 from .models.types import UTCDateTime
 from .queries.statuses import followers_of
+from .quotes import QuoteLink, notify_quoters, store_quotes
 
 COUNTED = (Visibility.PUBLIC, Visibility.UNLISTED)
 """The visibilities `statuses_count` counts."""
@@ -58,19 +59,26 @@ class NewStatus:
 
     A local status whose URL holds its id takes that id first (`spark_fed.models.ids.new_id`);
     any other gets its id as it is stored. NOTIFY is False for an archived post: nobody is
-    pinged about a years-old post."""
+    pinged about a years-old post. QUOTE is the post it quotes, if any (`spark_fed.quotes`)."""
 
     status: Status
     author: Account
     source: Source
     notify: bool = True
+    quote: QuoteLink | None = None
 
 
 async def store_status(
-    session: AsyncSession, status: Status, author: Account, source: Source, *, notify: bool = True
+    session: AsyncSession,
+    status: Status,
+    author: Account,
+    source: Source,
+    *,
+    notify: bool = True,
+    quote: QuoteLink | None = None,
 ) -> Rendered:
     """Store one status with everything that hangs off it; see `store_statuses`."""
-    return (await store_statuses(session, [NewStatus(status, author, source, notify)]))[0]
+    return (await store_statuses(session, [NewStatus(status, author, source, notify, quote)]))[0]
 
 
 async def store_statuses(session: AsyncSession, new: Sequence[NewStatus]) -> list[Rendered]:
@@ -122,6 +130,7 @@ async def store_statuses(session: AsyncSession, new: Sequence[NewStatus]) -> lis
                 if account.is_local and account.id != author.id
             )
     await _add_to_feeds(session, feeds)
+    await store_quotes(session, [(item.status, item.quote) for item in new if item.quote is not None])
     return rendered
 
 
@@ -163,6 +172,7 @@ async def notify_edit(session: AsyncSession, status: Status) -> None:
                     status_id=status.id,
                 )
             )
+    await notify_quoters(session, status)
 
 
 async def remove_status(session: AsyncSession, status: Status) -> None:

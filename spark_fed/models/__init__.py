@@ -8,6 +8,7 @@ from .ids import IdCounter
 from .imports import ImportedItem, ImportJob, ImportKind, ImportState
 from .jobs import Delivery, DeliveryHost, HostFailure, InboxItem, JobState, QueuedJob
 from .media import MediaAttachment
+from .quote import Quote, QuotePolicy, QuoteState
 from .safety import (
     AccountDomainBlock,
     Block,
@@ -69,6 +70,9 @@ __all__ = [
     "NotificationType",
     "OAuthApp",
     "QueuedJob",
+    "Quote",
+    "QuotePolicy",
+    "QuoteState",
     "Report",
     "ReportCategory",
     "Status",
