@@ -17,6 +17,7 @@ from spark_fed.activitystreams import as_list
 from spark_fed.context import Context
 from spark_fed.federation.actors import ActorNotFound
 from spark_fed.federation.documents import id_of, same_origin
+from spark_fed.federation.notes import NoteRejected
 from spark_fed.models import Account, Quote, QuoteState, Status
 from spark_fed.quotes import authorization_of, notify_quoted, set_state
 
@@ -67,9 +68,14 @@ async def check_stored(ctx: Context, uri: str) -> None:
         ):
             return
         quoted = await session.get(Status, quote.quoted_status_id) if quote.quoted_status_id else None
-        quoted_author = await session.get(Account, quoted.account_id) if quoted else None
-    if quoted is None or quoted_author is None:
-        return  # what it quotes is unknown here: it stays pending
+    if quoted is None:
+        quoted = await _link_quoted(ctx, quote)
+    if quoted is None:
+        return  # what it quotes cannot be had: it stays pending
+    async with ctx.db.read() as session:
+        quoted_author = await session.get(Account, quoted.account_id)
+    if quoted_author is None:
+        return
     stamp = quote.authorization_uri
     valid = await _stamp_holds(ctx, stamp, status, quoted, quoted_author)
     async with ctx.db.write() as session:
@@ -80,6 +86,23 @@ async def check_stored(ctx: Context, uri: str) -> None:
         session.add(fresh)
         if valid:
             await notify_quoted(session, fresh)
+
+
+async def _link_quoted(ctx: Context, quote: Quote) -> Status | None:
+    """The quoted post, fetched now when it could not be when the quote arrived, and linked."""
+    try:
+        quoted = await ctx.notes.get(quote.quoted_uri)
+    except NoteRejected as exc:
+        log.info("quoted post %s not stored: %s", quote.quoted_uri, exc)
+        return None
+    if quoted.reblog_of_id is not None:
+        return None
+    async with ctx.db.write() as session:
+        fresh = await session.get(Quote, quote.id)
+        if fresh is not None and fresh.quoted_status_id is None:
+            fresh.quoted_status_id, fresh.quoted_account_id = quoted.id, quoted.account_id
+            session.add(fresh)
+    return quoted
 
 
 async def refresh(ctx: Context, actor: Account, note: dict[str, Any]) -> None:
