@@ -28,8 +28,9 @@ from .conftest import Spark, free_port, test_config
 from .statements import request_statements
 
 COOKIE = "spark_session"
-MOST_STATEMENTS = 12
-MOST_STATEMENTS_PROFILE = 16  # the page's own 3 counts and the follow between viewer and account
+MOST_STATEMENTS = 13  # 12, and one for the quotes of the posts shown (web.quote_cards)
+# The page's own 3 counts, the follow between viewer and account, and the page's quotes (one query).
+MOST_STATEMENTS_PROFILE = 17
 FEED_PER_CYCLE = 5  # the home-feed rows one round adds for alice
 SMALL, LARGE = 1, 4  # rounds: 5 and 20 posts on alice's home page (a page holds 20)
 

@@ -26,6 +26,8 @@ from spark_fed.models.media import FetchState
 from spark_fed.queries.timelines import TimelineItem
 from spark_fed.queries.views import accounts_by_id
 
+from .quote_cards import QuoteCard, quote_cards
+
 # The places muted words apply to (Mastodon's filter contexts), by page.
 HOME, NOTIFICATIONS, PUBLIC, THREAD, ACCOUNT = "home", "notifications", "public", "thread", "account"
 
@@ -83,6 +85,8 @@ class PostView:
     media: tuple[MediaView, ...] = ()
     # The titles of the viewer's "warn" muted words this post matches: shown collapsed.
     filtered: tuple[str, ...] = ()
+    # The post it quotes, as its card shows it (`web.quote_cards`).
+    quote: QuoteCard | None = None
 
 
 async def post_views(
@@ -116,6 +120,7 @@ async def post_views(
     wanted = {i.note.in_reply_to_account_id for i in items if i.note.in_reply_to_account_id}
     accounts |= await accounts_by_id(session, wanted - accounts.keys())
     media = await attachments_of(session, notes)
+    cards = await quote_cards(session, viewer, notes)
     return [
         PostView(
             row_id=item.status.id,
@@ -128,6 +133,7 @@ async def post_views(
             own=viewer is not None and item.note_author.id == viewer.id,
             media=tuple(MediaView.of(row) for row in media.get(item.note.id, [])),
             filtered=tuple(dict.fromkeys(r.filter.title for r in matches.get(item.note.id, []))),
+            quote=cards.get(item.note.id),
         )
         for item in items
     ]
