@@ -34,7 +34,8 @@ async def create(ctx: Context, actor: Account, activity: dict[str, Any]) -> None
     except NoteRejected as exc:
         log.info("Create from %s dropped: %s", actor.uri, exc)
         return
-    await quotes.check_stored(ctx, stored.uri)
+    if quoted_uri_of(note) is not None:
+        await quotes.check_stored(ctx, stored.uri)
 
 
 async def update_note(ctx: Context, actor: Account, note: dict[str, Any]) -> None:

@@ -376,3 +376,11 @@ def with_quote(
     if isinstance(document.get("contentMap"), dict):
         document["contentMap"] = {lang: document["content"] for lang in document["contentMap"]}
     return document
+
+
+async def find(ctx: Context, url: str) -> Status:
+    """The post at URL to quote (fetched from its server if need be)."""
+    try:
+        return await ctx.notes.get(url)
+    except NoteRejected as exc:
+        raise QuoteRefused(f"cannot quote {url}: {exc}") from None

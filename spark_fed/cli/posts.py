@@ -6,6 +6,7 @@ from typing import Any
 
 import outbox.interactions as interactions
 import outbox.posts as posts
+import outbox.quotes as quotes
 
 from ..config import Config
 from ..content import plain_text
@@ -36,6 +37,12 @@ def add_commands(commands: Any, local_user: Any) -> None:
     )
     post.add_argument(
         "--alt", action="append", metavar="TEXT", help="describes the image: the n-th --alt the n-th --image"
+    )
+    post.add_argument("--quote", metavar="URL", help="quote the post at URL (its author's policy permitting)")
+    post.add_argument(
+        "--quote-policy",
+        choices=["public", "followers", "nobody"],
+        help="who may quote this post (default: NAME's)",
     )
     post.add_argument("--json", action="store_true")
     post.set_defaults(run=with_user(local_user, _post))
@@ -89,6 +96,7 @@ def _simple(action: Any) -> Any:
 
 async def _post(ctx: Context, account: Account, args: argparse.Namespace) -> int:
     images = pair_images(args.image, args.alt)
+    quoted = await quotes.find(ctx, args.quote) if args.quote else None
     media = await upload_images(ctx, account, images)
     try:
         status = await posts.post(
@@ -100,6 +108,8 @@ async def _post(ctx: Context, account: Account, args: argparse.Namespace) -> int
             cw=args.cw,
             language=args.language,
             media_ids=[m.id for m in media],
+            quote=quoted,
+            quote_policy=args.quote_policy,
         )
     except BaseException:
         await ctx.media.discard(media)  # nothing posted: nothing left on disk either

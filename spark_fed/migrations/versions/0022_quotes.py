@@ -76,7 +76,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("quotes")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("default_quote_policy")
-    with op.batch_alter_table("statuses") as batch:
-        batch.drop_column("quote_policy")
+    # A plain DROP COLUMN (SQLite 3.35 and later too): a batch copy of `statuses` would drop the
+    # old table, and with foreign keys on, SQLite's implicit delete would cascade to the boosts.
+    op.drop_column("users", "default_quote_policy")
+    op.drop_column("statuses", "quote_policy")
