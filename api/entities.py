@@ -199,6 +199,7 @@ def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
         "poll": None,
         "quote": None,
         "quote_approval": None,
+        "quotes_count": 0,
     }
     return entity
 

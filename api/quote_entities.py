@@ -13,7 +13,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from spark_fed.models import Account, Follow, FollowState, Quote, QuotePolicy, QuoteState, Status
 from spark_fed.queries.visibility import visible_to
-from spark_fed.quotes import QUOTABLE, approval, automatic_list, effective_policy, quotes_by_status
+from spark_fed.quotes import (
+    QUOTABLE,
+    accepted_counts,
+    approval,
+    automatic_list,
+    effective_policy,
+    quotes_by_status,
+)
 
 Build = Callable[[list[Status]], Awaitable[list[dict[str, Any]]]]
 
@@ -30,11 +37,13 @@ async def add_quotes(
     """Fill `quote` and `quote_approval` of ENTITIES (and of the posts they boost) in place.
 
     STATUSES holds the rows by id; BUILD makes entities of quoted posts (one nested page, built
-    SHALLOW: their quotes carry ids only). One query for the quotes, one for the quoted posts
-    the viewer may read, one for follows when a followers-only policy needs it."""
+    SHALLOW: their quotes carry ids only). One query for the quotes, one for how many approved
+    quotes each has, one for the quoted posts the viewer may read, one for follows when a
+    followers-only policy needs it."""
     every = [e for entity in entities for e in (entity, entity.get("reblog")) if e]
     ids = [int(e["id"]) for e in every]
     quotes = await quotes_by_status(session, ids)
+    counts = await accepted_counts(session, ids)
     followed = await _followed(session, viewer, [statuses[i] for i in ids if i in statuses])
     quoted_entities: dict[int, dict[str, Any]] = {}
     shown = [q.quoted_status_id for q in quotes.values() if _shows(q)]
@@ -47,6 +56,7 @@ async def add_quotes(
         if status is None:
             continue
         entity["quote_approval"] = quote_approval(status, viewer, followed)
+        entity["quotes_count"] = counts.get(status.id, 0)
         quote = quotes.get(status.id)
         entity["quote"] = None if quote is None else _quote(quote, quoted_entities, shallow=shallow)
 

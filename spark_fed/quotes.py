@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -204,6 +205,20 @@ async def quotes_by_status(session: AsyncSession, status_ids: Sequence[int]) -> 
         return {}
     rows = await session.exec(select(Quote).where(col(Quote.status_id).in_(sorted(set(status_ids)))))
     return {row.status_id: row for row in rows.all()}
+
+
+async def accepted_counts(session: AsyncSession, status_ids: Sequence[int]) -> dict[int, int]:
+    """How many approved quotes each of these posts has (the API's `quotes_count`)."""
+    if not status_ids:
+        return {}
+    rows = await session.exec(
+        sql_select(Quote.quoted_status_id, func.count())
+        .where(
+            col(Quote.quoted_status_id).in_(sorted(set(status_ids))), col(Quote.state) == QuoteState.ACCEPTED
+        )
+        .group_by(Quote.quoted_status_id)
+    )
+    return dict(rows.all())
 
 
 def set_state(quote: Quote, state: str, *, authorization_uri: str | None = None) -> None:

@@ -60,6 +60,7 @@ async def test_mastodon_py_quotes_lists_and_revokes(spark: Spark) -> None:
     assert quoting["quote"]["state"] == "accepted"
     assert quoting["quote"]["quoted_status"]["id"] == original["id"]
 
+    assert (await asyncio.to_thread(alice.status, original["id"]))["quotes_count"] == 1
     listed = await asyncio.to_thread(alice.status_quotes, original["id"])
     assert [s["id"] for s in listed] == [quoting["id"]]
     revoked = await asyncio.to_thread(alice.status_quote_revoke, original["id"], quoting["id"])
