@@ -156,7 +156,8 @@ async def edit_status(
 
 
 async def notify_edit(session: AsyncSession, status: Status) -> None:
-    """Those here who boosted a post hear that it changed (Mastodon's `update` notification)."""
+    """Those here who boosted a post hear that it changed (Mastodon's `update` notification), and
+    those here who quoted it too (`quoted_update`)."""
     boosters = await session.exec(
         select(Account)
         .join(Status, col(Status.account_id) == col(Account.id))
