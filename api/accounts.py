@@ -6,7 +6,7 @@ from aiohttp import web
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from outbox import actions
+from outbox import actions, quotes
 from spark_fed.accounts import posting_defaults, set_posting_defaults
 from spark_fed.content import normalize_tag
 from spark_fed.errors import NotFound, UnprocessableEntity, UsageError
@@ -232,6 +232,11 @@ async def update_credentials(request: web.Request) -> web.Response:
     if privacy is not None and privacy not in POSTING_VISIBILITIES:
         raise UnprocessableEntity("Validation failed: source[privacy] must be public, unlisted or private")
     sensitive = source.get("sensitive", data.get("source[sensitive]"))
+    quote_policy = params.text(source.get("quote_policy", data.get("source[quote_policy]")))
+    if quote_policy is not None and quote_policy not in quotes.POLICIES:
+        raise UnprocessableEntity(
+            "Validation failed: source[quote_policy] must be public, followers or nobody"
+        )
     language = params.text(source.get("language", data.get("source[language]")))
     if language and (len(language) > 16 or not all(c.isalnum() or c == "-" for c in language)):
         raise UnprocessableEntity("Validation failed: source[language] is not a language code")
@@ -249,6 +254,8 @@ async def update_credentials(request: web.Request) -> web.Response:
         )
     except MediaRejected as exc:
         raise UnprocessableEntity(str(exc)) from None
+    if quote_policy is not None:
+        await quotes.set_default_policy(ctx, viewer, quote_policy)
     user = await set_posting_defaults(
         ctx.db,
         viewer,

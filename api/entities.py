@@ -120,6 +120,7 @@ def credential_account(
         "privacy": API_VISIBILITY.get(user.default_visibility, user.default_visibility),
         "sensitive": user.default_sensitive,
         "language": user.default_language,
+        "quote_policy": user.default_quote_policy,
         "note": plain_text(account.summary),
         "fields": [],
         "follow_requests_count": 0,
@@ -211,6 +212,9 @@ def status_entity(view: StatusView, urls: Urls) -> dict[str, Any]:
         "emojis": [],
         "card": _card(view, urls),
         "poll": view.poll,
+        "quote": None,
+        "quote_approval": None,
+        "quotes_count": 0,
     }
     return entity
 

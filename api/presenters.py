@@ -26,6 +26,7 @@ from spark_fed.urls import Urls
 
 from .entities import Counts, ProfileImages, StatusView, account_entity, status_entity
 from .poll_entity import poll_entity
+from .quote_entities import add_quotes
 
 
 async def account_json(session: AsyncSession, account: Account, urls: Urls) -> dict[str, Any]:
@@ -81,10 +82,12 @@ async def statuses_json(
     urls: Urls,
     *,
     filters: Mapping[int, Sequence[FilterResult]] | None = None,
+    shallow: bool = False,
 ) -> list[dict[str, Any]]:
     """Status entities for ROWS (boosts carry the boosted note), in a handful of queries.
     FILTERS (by the id of a row) are the filters that matched it: its `filtered` (a boost's
-    note carries them too)."""
+    note carries them too). The posts they quote are built as one more page, SHALLOW (their
+    own quotes by id only: `api.quote_entities`)."""
     filters = filters or {}
     boosted_ids = {r.reblog_of_id for r in rows if r.reblog_of_id is not None}
     originals = {}
@@ -144,4 +147,9 @@ async def statuses_json(
             )
         else:
             result.append(status_entity(view(row, filters.get(row.id, ())), urls))
+
+    async def quoted(found: list[Status]) -> list[dict[str, Any]]:
+        return await statuses_json(session, found, viewer, urls, shallow=True)
+
+    await add_quotes(session, result, {s.id: s for s in every}, viewer, shallow=shallow, build=quoted)
     return result

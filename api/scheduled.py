@@ -26,6 +26,8 @@ TO_API_VISIBILITY = {Visibility.FOLLOWERS: "private"}
 
 async def schedule(request: web.Request, viewer: Account, data: dict[str, Any], draft: Draft) -> web.Response:
     """`POST /api/v1/statuses` with `scheduled_at`: the ScheduledStatus, nothing posted yet."""
+    if data.get("quoted_status_id"):
+        raise UnprocessableEntity("Validation failed: a quote cannot be scheduled")
     found = await bearer(request)
     draft.application_id = found.token.app_id if found is not None else None
     ctx = request.app[CONTEXT]

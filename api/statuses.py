@@ -84,6 +84,10 @@ async def _create_status(request: web.Request, viewer) -> Status:
     if draft.in_reply_to_id is not None:
         async with ctx.db.read() as session:
             parent = await status_or_404(session, draft.in_reply_to_id, viewer)
+    quoted = None
+    if data.get("quoted_status_id"):
+        async with ctx.db.read() as session:
+            quoted = await status_or_404(session, _int(data["quoted_status_id"]), viewer)
     try:
         status = await posts.post(
             ctx,
@@ -96,6 +100,8 @@ async def _create_status(request: web.Request, viewer) -> Status:
             media_ids=draft.media_ids,
             sensitive=draft.sensitive,
             poll=draft.poll_spec(),
+            quote=quoted,
+            quote_policy=params.text(data.get("quote_approval_policy")) or None,
         )
     except UsageError as exc:
         raise UnprocessableEntity(f"Validation failed: {exc}") from None
@@ -106,7 +112,7 @@ async def post_draft(request: web.Request, viewer, data: dict) -> Draft:
     """The post a `POST /api/v1/statuses` body asks for, with the account's defaults filled in."""
     text = params.text(data.get("status")) or ""
     media_ids = _media_ids(data.get("media_ids")) or []
-    if not text.strip() and not media_ids:
+    if not text.strip() and not media_ids and not data.get("quoted_status_id"):
         raise UnprocessableEntity("Validation failed: Text can't be blank")
     defaults = await posting_defaults(request.app[CONTEXT].db, viewer)
     visibility = params.text(data.get("visibility")) or defaults.default_visibility

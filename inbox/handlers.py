@@ -21,7 +21,7 @@ from spark_fed.queries.safety import find_block
 from spark_fed.queries.statuses import find_status
 from spark_fed.statuses import remove_account
 
-from . import notes
+from . import notes, quotes
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +73,13 @@ async def undo(ctx: Context, actor: Account, activity: dict[str, Any]) -> None:
 
 
 async def accept(ctx: Context, actor: Account, activity: dict[str, Any]) -> None:
-    await _settle_outgoing(ctx, actor, activity, FollowState.ACCEPTED)
+    if not await quotes.answer(ctx, actor, activity, accepted=True):
+        await _settle_outgoing(ctx, actor, activity, FollowState.ACCEPTED)
 
 
 async def reject(ctx: Context, actor: Account, activity: dict[str, Any]) -> None:
-    await _settle_outgoing(ctx, actor, activity, FollowState.REJECTED)
+    if not await quotes.answer(ctx, actor, activity, accepted=False):
+        await _settle_outgoing(ctx, actor, activity, FollowState.REJECTED)
 
 
 async def _settle_outgoing(
@@ -117,7 +119,8 @@ async def _settle_outgoing(
 
 async def delete(ctx: Context, actor: Account, activity: dict[str, Any]) -> None:
     if id_of(activity.get("object")) != actor.uri:
-        await notes.delete_note(ctx, actor, activity)
+        if not await quotes.withdraw(ctx, actor, activity):
+            await notes.delete_note(ctx, actor, activity)
         return
     async with ctx.db.write() as session:
         stored = await session.get(Account, actor.id)

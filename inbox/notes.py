@@ -12,8 +12,10 @@ from spark_fed.federation.notes import NoteRejected, visibility_of
 from spark_fed.models import Account, Favourite, Status, Tombstone, Visibility
 from spark_fed.models.types import utcnow
 from spark_fed.queries.statuses import find_status, has_local_follower
+from spark_fed.quotes import quoted_uri_of
 from spark_fed.statuses import remove_favourite, remove_status, store_boost, store_favourite
 
+from . import quotes
 from .votes import take_vote
 
 log = logging.getLogger(__name__)
@@ -32,9 +34,12 @@ async def create(ctx: Context, actor: Account, activity: dict[str, Any]) -> None
     if not isinstance(note, dict) or not await _concerns_us(ctx, actor, note):
         return
     try:
-        await ctx.notes.ingest(note, sender=actor)
+        stored = await ctx.notes.ingest(note, sender=actor)
     except NoteRejected as exc:
         log.info("Create from %s dropped: %s", actor.uri, exc)
+        return
+    if quoted_uri_of(note) is not None:
+        await quotes.check_stored(ctx, stored.uri)
 
 
 async def update_note(ctx: Context, actor: Account, note: dict[str, Any]) -> None:
@@ -42,6 +47,8 @@ async def update_note(ctx: Context, actor: Account, note: dict[str, Any]) -> Non
         await ctx.notes.update(note, actor)
     except NoteRejected as exc:
         log.info("Update from %s dropped: %s", actor.uri, exc)
+        return
+    await quotes.refresh(ctx, actor, note)
 
 
 async def delete_note(ctx: Context, actor: Account, activity: dict[str, Any]) -> None:
@@ -160,7 +167,10 @@ def _names_us(ctx: Context, note: dict[str, Any]) -> bool:
     if any(isinstance(uri, str) and ctx.actors.is_local(uri) for uri in (*addressed, *mentioned)):
         return True
     parent = id_of(note.get("inReplyTo"))
-    return parent is not None and ctx.actors.is_local(parent)
+    if parent is not None and ctx.actors.is_local(parent):
+        return True
+    quoted = quoted_uri_of(note)  # a quote of one of our posts: its author should see it
+    return quoted is not None and ctx.actors.is_local(quoted)
 
 
 async def _fetch_and_store(ctx: Context, uri: str) -> None:
@@ -168,3 +178,5 @@ async def _fetch_and_store(ctx: Context, uri: str) -> None:
         await ctx.notes.get(uri)
     except NoteRejected as exc:
         log.info("fetching %s dropped: %s", uri, exc)
+        return
+    await quotes.check_stored(ctx, uri)

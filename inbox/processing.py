@@ -19,7 +19,7 @@ from spark_fed.models import Account, InboxItem
 from spark_fed.queries.accounts import find_by_uri
 from spark_fed.queue import GiveUp
 
-from . import featured, handlers, notes
+from . import featured, handlers, notes, quotes
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ HANDLERS: dict[str, Handler] = {
     "Add": featured.add,
     "Remove": featured.remove,
     REFRESH: featured.refresh,
+    "QuoteRequest": quotes.quote_request,
 }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from spark_fed.activitystreams import AS2, PUBLIC
 from spark_fed.models import Account, MediaAttachment, Status, Visibility
+from spark_fed.quotes import NOTE_TERMS as QUOTE_TERMS
 
 NOTE_CONTEXT: list[Any] = [
     AS2,
@@ -15,6 +16,7 @@ NOTE_CONTEXT: list[Any] = [
         "toot": "http://joinmastodon.org/ns#",
         "Hashtag": "as:Hashtag",
         "votersCount": "toot:votersCount",
+        **QUOTE_TERMS,
     },
 ]
 

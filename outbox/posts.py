@@ -22,13 +22,14 @@ from spark_fed.queries.polls import polls_by_status
 from spark_fed.queries.safety import blockers_of
 from spark_fed.queries.statuses import find_status, followers_of, mentioned_accounts
 from spark_fed.queries.views import accounts_by_id, mentions_of, tags_of
+from spark_fed.quotes import QuoteLink, quotes_by_status
 from spark_fed.statuses import (
     edit_status,
     remove_status,
     store_status,
 )
 
-from . import notes
+from . import notes, quotes
 from .questions import question_fields
 
 log = logging.getLogger(__name__)
@@ -51,18 +52,26 @@ async def post(
     sensitive: bool = False,
     first: Callable[[AsyncSession], Awaitable[None]] | None = None,
     poll: PollSpec | None = None,
+    quote: Status | None = None,
+    quote_policy: str | None = None,
 ) -> Status:
     """MEDIA_IDS are the author's uploads (`MediaService.upload`), attached in that order;
     SENSITIVE hides them behind a "Show" (a content warning always does). POLL makes the post
-    ask a question; a post has a poll or images, never both (as Mastodon). FIRST runs first in
-    the transaction that stores the post: if it raises, nothing is posted (a scheduled post
-    claims its row there, so it is published once)."""
+    ask a question; a post has a poll or images, never both (as Mastodon). QUOTE is a post to
+    quote (`outbox.quotes.quotable` decides whether one may); QUOTE_POLICY says who may quote
+    this one (None: the author's default). FIRST runs first in the transaction that stores the
+    post: if it raises, nothing is posted (a scheduled post claims its row there, so it is
+    published once)."""
     if visibility not in set(Visibility):
         raise UsageError(f"visibility must be one of {', '.join(Visibility)}")
-    _check_length(ctx, text, with_media=bool(media_ids))
+    _check_length(ctx, text, with_media=bool(media_ids) or quote is not None)
     if poll is not None and media_ids:
         raise PollRejected("a post has a poll or images, not both")
     poll_row = new_poll(poll, ctx.config.instance) if poll is not None else None
+    quotes.check_policy(quote_policy)
+    link: QuoteLink | None = await quotes.quotable(ctx, author, quote) if quote is not None else None
+    if quote_policy is None:
+        quote_policy = await quotes.default_policy(ctx, author)
     parent = await _parent(ctx, reply_to) if reply_to else None
     source = await _typed(ctx, text)
     async with ctx.db.write() as session:
@@ -84,12 +93,17 @@ async def post(
             in_reply_to_id=parent.id if parent else None,
             in_reply_to_account_id=parent.account_id if parent else None,
             published=published,
+            quote_policy=quote_policy,
         )
         parent_author = await session.get(Account, parent.account_id) if parent else None
-        rendered = await store_status(session, status, author, source, poll=poll_row)
+        rendered = await store_status(session, status, author, source, poll=poll_row, quote=link)
         await attach(session, author, status.id, list(media_ids))
+        if link is not None:
+            await quotes.after_post(ctx, session, status, author, link)
         document = await note_document(ctx, session, status, author)
         recipients = await _recipients(session, status, author, rendered.mentions, parent_author)
+        if link is not None and link.quoted is not None:
+            recipients += await quotes.quoted_author(session, link.quoted, author)
         enqueue(session, author, notes.create(author, document), preferred_inboxes(recipients))
     ctx.deliveries_queued()
     return status
@@ -173,6 +187,7 @@ async def note_documents(
     tags = await tags_of(session, ids)
     media = await attachments_of(session, ids)
     polls = await polls_by_status(session, ids)
+    quoting = await quotes_by_status(session, ids)
     documents = []
     for status in statuses:
         mentioned = sorted(mentions.get(status.id, []), key=lambda a: a.id)
@@ -207,7 +222,7 @@ async def note_documents(
         )
         if (poll := polls.get(status.id)) is not None:
             document.update(question_fields(poll))
-        documents.append(document)
+        documents.append(quotes.with_quote(document, status, author, quoting.get(status.id)))
     return documents
 
 

@@ -18,7 +18,7 @@ from spark_fed.queries.statuses import is_tombstoned
 from spark_fed.queries.timelines import may_see
 from spark_fed.state import CONTEXT
 
-from . import notes
+from . import notes, quotes
 from .posts import note_document, note_documents
 
 routes = web.RouteTableDef()
@@ -153,3 +153,16 @@ async def _outbox_items(ctx: Any, session: Any, author: Account, rows: list[Stat
             original, original_author = originals[row.reblog_of_id]
             items.append(notes.announce(author, row, original.uri, original_author))
     return items
+
+
+@routes.get("/users/{username}/quote_authorizations/{quote_id}")
+async def quote_authorization(request: web.Request) -> web.StreamResponse:
+    """A stamp Spark issued for a quote of a local post; 410 once its author revoked it."""
+    ctx = request.app[CONTEXT]
+    quote_id = path_id(request, "quote_id", "no such authorization", most=2**31 - 1)
+    document = await quotes.served_authorization(ctx, request.match_info["username"], quote_id)
+    if document is None:
+        if await quotes.was_revoked(ctx, quote_id):
+            raise Gone("this authorization was revoked")
+        raise NotFound("no such authorization")
+    return activity_response(document)

@@ -46,6 +46,7 @@ from .models import (
 from .models.types import UTCDateTime
 from .polls import store_polls
 from .queries.statuses import followers_of
+from .quotes import QuoteLink, notify_quoters, store_quotes
 
 COUNTED = (Visibility.PUBLIC, Visibility.UNLISTED)
 """The visibilities `statuses_count` counts."""
@@ -65,7 +66,8 @@ class NewStatus:
     pinged about a years-old post. CARD is False for a post whose first link is to get no
     preview card (an archived post; a remote one with media or a poll).
     POLL, when the status asks a question, is its poll's row
-    (`spark_fed.polls.new_poll` or a remote Question's), stored with it."""
+    (`spark_fed.polls.new_poll` or a remote Question's), stored with it.
+    QUOTE is the post it quotes, if any (`spark_fed.quotes`)."""
 
     status: Status
     author: Account
@@ -73,6 +75,7 @@ class NewStatus:
     notify: bool = True
     card: bool = True
     poll: Poll | None = None
+    quote: QuoteLink | None = None
 
 
 async def store_status(
@@ -83,12 +86,14 @@ async def store_status(
     *,
     notify: bool = True,
     poll: Poll | None = None,
+    quote: QuoteLink | None = None,
 ) -> Rendered:
     """Store one status with everything that hangs off it; see `store_statuses`. A poll gets no
     link card (as Mastodon)."""
     return (
         await store_statuses(
-            session, [NewStatus(status, author, source, notify=notify, card=poll is None, poll=poll)]
+            session,
+            [NewStatus(status, author, source, notify=notify, card=poll is None, poll=poll, quote=quote)],
         )
     )[0]
 
@@ -144,6 +149,7 @@ async def store_statuses(session: AsyncSession, new: Sequence[NewStatus]) -> lis
                 if account.is_local and account.id != author.id
             )
     await _add_to_feeds(session, feeds)
+    await store_quotes(session, [(item.status, item.quote) for item in new if item.quote is not None])
     return rendered
 
 
@@ -190,7 +196,8 @@ def _links(status: Status) -> bool:
 
 
 async def notify_edit(session: AsyncSession, status: Status) -> None:
-    """Those here who boosted a post hear that it changed (Mastodon's `update` notification)."""
+    """Those here who boosted a post hear that it changed (Mastodon's `update` notification), and
+    those here who quoted it too (`quoted_update`)."""
     boosters = await session.exec(
         select(Account)
         .join(Status, col(Status.account_id) == col(Account.id))
@@ -206,6 +213,7 @@ async def notify_edit(session: AsyncSession, status: Status) -> None:
                     status_id=status.id,
                 )
             )
+    await notify_quoters(session, status)
 
 
 async def remove_status(session: AsyncSession, status: Status) -> None:

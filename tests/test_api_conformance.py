@@ -113,6 +113,13 @@ async def test_every_shared_operation_answers_in_mastodons_shapes(start_spark, a
         await alice_api.post("/api/v1/statuses", data={"status": "hello #spark", "media_ids[]": media["id"]})
     )
     await _ok(await alice_api.get(f"/api/v1/statuses/{post['id']}"))
+    quoting = await _ok(
+        await carol_api.post(
+            "/api/v1/statuses",
+            data={"status": "look", "quoted_status_id": post["id"], "quote_approval_policy": "followers"},
+        )
+    )
+    assert quoting["quote"]["state"] == "accepted" and quoting["quote"]["quoted_status"]["id"] == post["id"]
     await _ok(await alice_api.put(f"/api/v1/statuses/{post['id']}", data={"status": "hello again #spark"}))
     reply = await _ok(
         await carol_api.post("/api/v1/statuses", data={"status": "@alice hi", "in_reply_to_id": post["id"]})
@@ -160,6 +167,10 @@ async def test_every_shared_operation_answers_in_mastodons_shapes(start_spark, a
     )
     await _ok(await anonymous.get(f"/api/v1/polls/{asked['poll']['id']}"))
     await _ok(await carol_api.post(f"/api/v1/polls/{asked['poll']['id']}/votes", data={"choices[]": "0"}))
+    quotes = await _ok(await alice_api.get(f"/api/v1/statuses/{post['id']}/quotes"))
+    assert [s["id"] for s in quotes] == [quoting["id"]]
+    revoked = await _ok(await alice_api.post(f"/api/v1/statuses/{post['id']}/quotes/{quoting['id']}/revoke"))
+    assert revoked["quote"] == {"state": "revoked", "quoted_status": None}
     doomed = await _ok(await alice_api.post("/api/v1/statuses", data={"status": "soon gone"}))
     await _ok(await alice_api.delete(f"/api/v1/statuses/{doomed['id']}"))
 
@@ -186,6 +197,7 @@ async def test_every_shared_operation_answers_in_mastodons_shapes(start_spark, a
         "favourite",
         "reblog",
         "update",
+        "quote",
     }
     await _ok(await alice_api.get(f"/api/v1/notifications/{notes[0]['id']}"))
     await _ok(await alice_api.post(f"/api/v1/notifications/{notes[0]['id']}/dismiss"))

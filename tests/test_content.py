@@ -144,7 +144,8 @@ def test_link_without_href_becomes_its_text() -> None:
 
 def test_unknown_classes_are_removed_and_known_ones_kept() -> None:
     html = '<p class="quote-inline mention evil"><span class="invisible hidden-xs">x</span></p>'
-    assert sanitize_html(html) == '<p class="mention"><span class="invisible">x</span></p>'
+    # `quote-inline` marks a quote's "RE: link" line, which readers hide beside the quoted card.
+    assert sanitize_html(html) == '<p class="quote-inline mention"><span class="invisible">x</span></p>'
     assert sanitize_html('<b class="mention">b</b>') == "<b>b</b>"
 
 

@@ -14,8 +14,9 @@ from sqlmodel import SQLModel
 import spark_fed.models  # noqa: F401  (registers every table)
 from spark_fed.db import Database
 from spark_fed.migrations import file_heads, head_revision, stored_revisions, upgrade, upgrade_if_behind
-from spark_fed.models import Account, Status
+from spark_fed.models import Account
 from spark_fed.models.ids import new_ids, snowflake_floor
+from spark_fed.models.types import UTCDateTime
 
 
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")
@@ -87,8 +88,29 @@ async def test_ids_stored_before_the_counters_are_never_given_again(database_url
                     .returning(Account.id)
                 )
             ).scalar_one()
-            session.add(
-                Status(id=old_id, uri="https://x.example/old", account_id=author_id, published=moment)
+            # The columns of revision 0013 only: the model has grown since.
+            statuses = sa.table(
+                "statuses",
+                *(sa.column(name) for name in ("id", "uri", "account_id", "local", "visibility")),
+                *(sa.column(name) for name in ("content", "summary", "sensitive")),
+                sa.column("published", UTCDateTime()),
+                *(sa.column(name) for name in ("replies_count", "reblogs_count", "favourites_count")),
+            )
+            await session.exec(
+                sa.insert(statuses).values(
+                    id=old_id,
+                    uri="https://x.example/old",
+                    account_id=author_id,
+                    local=False,
+                    visibility="public",
+                    content="",
+                    summary="",
+                    sensitive=False,
+                    published=moment,
+                    replies_count=0,
+                    reblogs_count=0,
+                    favourites_count=0,
+                )
             )
         await upgrade(db)
         async with db.write() as session:

@@ -28,8 +28,9 @@ from .conftest import Spark, free_port, test_config
 from .statements import request_statements
 
 COOKIE = "spark_session"
-MOST_STATEMENTS = 14  # with the link cards of the posts without images, and the page's polls
-MOST_STATEMENTS_PROFILE = 18  # the page's own 3 counts, the follow between viewer and account, cards, polls
+MOST_STATEMENTS = 15  # 12, with the page's link cards, polls and quotes (one query each)
+# The page's own 3 counts, the follow between viewer and account, cards, polls and quotes.
+MOST_STATEMENTS_PROFILE = 19
 FEED_PER_CYCLE = 5  # the home-feed rows one round adds for alice
 SMALL, LARGE = 1, 4  # rounds: 5 and 20 posts on alice's home page (a page holds 20)
 

@@ -30,6 +30,7 @@ from spark_fed.queries.timelines import TimelineItem
 from spark_fed.queries.views import accounts_by_id
 
 from .polls import PollView, poll_views
+from .quote_cards import QuoteCard, quote_cards
 
 # The places muted words apply to (Mastodon's filter contexts), by page.
 HOME, NOTIFICATIONS, PUBLIC, THREAD, ACCOUNT = "home", "notifications", "public", "thread", "account"
@@ -117,6 +118,8 @@ class PostView:
     filtered: tuple[str, ...] = ()
     card: CardView | None = None
     poll: PollView | None = None
+    # The post it quotes, as its card shows it (`web.quote_cards`).
+    quote: QuoteCard | None = None
 
 
 async def post_views(
@@ -153,6 +156,7 @@ async def post_views(
     # A post with images shows them, not a card: only the others' cards are loaded.
     cards = await cards_of(session, [note for note in notes if note not in media])
     polls = await poll_views(session, viewer, {item.note.id: item.note.account_id for item in items})
+    quoted = await quote_cards(session, viewer, notes)
     return [
         PostView(
             row_id=item.status.id,
@@ -169,6 +173,7 @@ async def post_views(
             filtered=tuple(dict.fromkeys(r.filter.title for r in matches.get(item.note.id, []))),
             card=CardView.of(*cards[item.note.id]) if item.note.id in cards else None,
             poll=polls.get(item.note.id),
+            quote=quoted.get(item.note.id),
         )
         for item in items
     ]

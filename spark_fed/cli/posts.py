@@ -7,6 +7,7 @@ from typing import Any
 
 import outbox.interactions as interactions
 import outbox.posts as posts
+import outbox.quotes as quotes
 import outbox.scheduled as scheduled
 
 from ..config import Config
@@ -54,6 +55,12 @@ def add_commands(commands: Any, local_user: Any) -> None:
     post.add_argument("--poll-expires", type=int, default=86400, metavar="SECONDS", help="default: a day")
     post.add_argument("--poll-multiple", action="store_true", help="voters may pick several options")
     post.add_argument("--poll-hide-totals", action="store_true", help="show the counts only at the end")
+    post.add_argument("--quote", metavar="URL", help="quote the post at URL (its author's policy permitting)")
+    post.add_argument(
+        "--quote-policy",
+        choices=["public", "followers", "nobody"],
+        help="who may quote this post (default: NAME's)",
+    )
     post.add_argument("--json", action="store_true")
     post.set_defaults(run=with_user(local_user, _post))
     edit = commands.add_parser("edit", help="replace the text of NAME's post at URL")
@@ -107,9 +114,12 @@ def _simple(action: Any) -> Any:
 async def _post(ctx: Context, account: Account, args: argparse.Namespace) -> int:
     images = pair_images(args.image, args.alt)
     at = scheduled.parse_time(args.at) if args.at else None
+    quoted = await quotes.find(ctx, args.quote) if args.quote else None
     media = await upload_images(ctx, account, images)
     try:
         if at is not None:
+            if quoted is not None:
+                raise UsageError("a quote cannot be scheduled")
             return await _schedule(ctx, account, args, at, [m.id for m in media])
         status = await posts.post(
             ctx,
@@ -121,6 +131,8 @@ async def _post(ctx: Context, account: Account, args: argparse.Namespace) -> int
             language=args.language,
             media_ids=[m.id for m in media],
             poll=_poll(args),
+            quote=quoted,
+            quote_policy=args.quote_policy,
         )
     except BaseException:
         await ctx.media.discard(media)  # nothing posted: nothing left on disk either
@@ -138,8 +150,9 @@ async def _schedule(
             parent = await ctx.notes.get(args.reply_to)
         except NoteRejected as exc:
             raise UsageError(f"cannot reply to {args.reply_to}: {exc}") from None
-    draft = scheduled.Draft(
-        args.text,
+    draft = scheduled.Draft.with_poll(
+        _poll(args),
+        text=args.text,
         visibility=args.visibility,
         spoiler_text=args.cw,
         sensitive=bool(args.cw),

@@ -4,8 +4,8 @@ Remote post content reaches browsers, so it goes through `sanitize_html` before 
 The rules are Mastodon's `MASTODON_STRICT` (listed in docs/interop.md, Notes) because that is what
 every fediverse author already writes for: a post that looks right on Mastodon looks right here. Where
 Spark is stricter (docs/decisions.md): links keep only http, https and mailto targets (Mastodon also lets
-dat, ipfs, gemini and friends through) and only the six classes our own markup and Mastodon's need survive
-(Mastodon keeps every microformat class and ``quote-inline``).
+dat, ipfs, gemini and friends through) and only the seven classes our own markup and Mastodon's need
+survive, ``quote-inline`` among them (Mastodon keeps every microformat class too).
 
 nh3 (ammonia) does the cleaning, and it has the last word: the HTML we return is always its output. It
 cannot do three things Mastodon does, so the work is done in three steps:
@@ -47,9 +47,10 @@ ALLOWED_ELEMENTS: frozenset[str] = frozenset(
 )
 
 #: The classes Spark keeps: mentions and hashtags (`mention`, `hashtag`, and the microformats
-#: `h-card`/`u-url` Mastodon puts on mentions) and Mastodon's long-URL shortening (`invisible`, `ellipsis`).
+#: `h-card`/`u-url` Mastodon puts on mentions), Mastodon's long-URL shortening (`invisible`, `ellipsis`)
+#: and the "RE: link" line of a quote (`quote-inline`), which readers hide beside the quoted card.
 ALLOWED_CLASSES: frozenset[str] = frozenset(
-    {"mention", "hashtag", "u-url", "h-card", "invisible", "ellipsis"},
+    {"mention", "hashtag", "u-url", "h-card", "invisible", "ellipsis", "quote-inline"},
 )
 
 #: What every link gets: no ranking credit for spam, no `window.opener`, no Referer to the target.

@@ -18,10 +18,11 @@ from ..activitystreams import PUBLIC_ALIASES, as_list
 from ..content.sources import Written
 from ..db import Database
 from ..media.records import note_attachments, replace_note_attachments, store_note_attachments
-from ..models import Account, Status, Tombstone, Visibility
+from ..models import Account, QuoteState, Status, Tombstone, Visibility
 from ..models.ids import number
 from ..models.types import utcnow
 from ..queries.statuses import find_status, is_tombstoned
+from ..quotes import QuoteLink, authorization_of, policy_from_note, quoted_uri_of
 from ..singleflight import SingleFlight
 from ..statuses import NewStatus, edit_status, store_statuses
 from .actors import ActorNotFound, RemoteActors
@@ -91,6 +92,7 @@ class RemoteNotes:
         known, parent = await self._known_or_parent(uri, note, depth)
         if known is not None:
             return known
+        await self._fetch_quoted(note, uri, depth)
         author = sender or await self._author(author_uri)
         try:
             stored = await self._store([(note, _status(note, uri, author, parent), author)])
@@ -147,8 +149,9 @@ class RemoteNotes:
             return []
         uris = [status.uri for _, status, _ in notes]
         parents = [s.in_reply_to_uri for _, s, _ in notes if s.in_reply_to_uri and s.in_reply_to_id is None]
+        quoted = [q for note, _, _ in notes if (q := quoted_uri_of(note))]
         async with self.db.write() as session:
-            stored = await _statuses_by_uri(session, [*uris, *parents])
+            stored = await _statuses_by_uri(session, [*uris, *parents, *quoted])
             deleted = await _tombstoned(session, uris)
             fresh = [s for _, s, _ in notes if s.uri not in stored and s.uri not in deleted]
             await number(session, fresh)  # before storing: a reply in the batch links to its parent's id
@@ -165,11 +168,17 @@ class RemoteNotes:
                 if status.in_reply_to_id is None and parent is not None:
                     status.in_reply_to_id, status.in_reply_to_account_id = parent.id, parent.account_id
                 source = Written(_content(note), await _mentioned(session, note), _hashtags(note))
+                link = _quote_link(note, status, stored)
                 new.append(
                     (
                         note,
                         NewStatus(
-                            status, author, source, card=_may_have_card(note), poll=question_poll(note)
+                            status,
+                            author,
+                            source,
+                            card=_may_have_card(note),
+                            poll=question_poll(note),
+                            quote=link,
                         ),
                     )
                 )
@@ -228,6 +237,17 @@ class RemoteNotes:
                 stored.in_reply_to_account_id = parent.account_id
                 session.add(stored)
         return parent
+
+    async def _fetch_quoted(self, note: dict[str, Any], uri: str, depth: int) -> None:
+        """The post a note quotes, stored first (fetched if need be, as deep as parents are), so
+        the quote links to it."""
+        quoted = quoted_uri_of(note)
+        if quoted is None or quoted == uri or depth >= MAX_PARENT_DEPTH:
+            return
+        try:
+            await self.get(quoted, depth=depth + 1)
+        except NoteRejected as exc:
+            log.info("quoted post %s not stored: %s", quoted, exc)
 
     async def _author(self, uri: str) -> Account:
         try:
@@ -304,6 +324,25 @@ def _status(note: dict[str, Any], uri: str, author: Account, parent: Status | No
         in_reply_to_id=parent.id if parent else None,
         in_reply_to_account_id=parent.account_id if parent else None,
         published=_published(note),
+        quote_policy=policy_from_note(note, author),
+    )
+
+
+def _quote_link(note: dict[str, Any], status: Status, stored: dict[str, Status]) -> QuoteLink | None:
+    """AS2 → model: what a remote note quotes. Approved only when it quotes its own author;
+    otherwise pending until its stamp (`quoteAuthorization`) is checked."""
+    uri = quoted_uri_of(note)
+    if uri is None or uri == status.uri:
+        return None
+    quoted = stored.get(uri)
+    if quoted is not None and quoted.reblog_of_id is not None:
+        quoted = None
+    own = quoted is not None and quoted.account_id == status.account_id
+    return QuoteLink(
+        quoted_uri=uri,
+        quoted=quoted,
+        state=QuoteState.ACCEPTED if own else QuoteState.PENDING,
+        authorization_uri=authorization_of(note),
     )
 
 

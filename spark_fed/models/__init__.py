@@ -12,6 +12,7 @@ from .jobs import Delivery, DeliveryHost, HostFailure, InboxItem, JobState, Queu
 from .marks import Bookmark, StatusPin
 from .media import MediaAttachment
 from .poll import Poll, PollJob, PollJobKind, PollVote
+from .quote import Quote, QuotePolicy, QuoteState
 from .safety import (
     AccountDomainBlock,
     Block,
@@ -81,6 +82,9 @@ __all__ = [
     "PollVote",
     "PreviewCard",
     "QueuedJob",
+    "Quote",
+    "QuotePolicy",
+    "QuoteState",
     "Report",
     "ReportCategory",
     "ScheduledMedia",

@@ -23,6 +23,8 @@ class User(SQLModel, table=True):
     default_visibility: str = Field(default="public", max_length=16)
     default_sensitive: bool = False
     default_language: str | None = Field(default=None, max_length=16)
+    # Who may quote new posts unless a post says otherwise (`QuotePolicy`).
+    default_quote_policy: str = Field(default="public", max_length=16)
     # False while a sign-up waits for `spark-fed users approve` (registrations = "approval").
     approved: bool = True
     # "user", "moderator" or "admin": who sees the moderation page and may act on reports.

@@ -78,6 +78,8 @@ class Status(SQLModel, Snowflaked, table=True):
     replies_count: int = 0
     reblogs_count: int = 0
     favourites_count: int = 0
+    # Who may quote it (`QuotePolicy`); None for a remote post that does not say.
+    quote_policy: str | None = Field(default=None, max_length=16)
 
 
 class Mention(SQLModel, table=True):
@@ -159,6 +161,8 @@ class NotificationType(StrEnum):
     FAVOURITE = "favourite"
     UPDATE = "update"
     POLL = "poll"
+    QUOTE = "quote"
+    QUOTED_UPDATE = "quoted_update"
 
 
 class Notification(SQLModel, Snowflaked, table=True):

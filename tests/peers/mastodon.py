@@ -388,6 +388,11 @@ class FakeMastodon:
         self._webfinger_checked: set[str] = set()
         self._ids = itertools.count(1)
         self._sequence = itertools.count()
+        # How this server's authors answer a QuoteRequest: "accept", "reject" or "ignore".
+        self.quote_answer = "accept"
+        self.quote_requests: list[dict[str, Any]] = []
+        # Served stamps: "<username>/<n>" -> QuoteAuthorization document.
+        self.quote_authorizations: dict[str, dict[str, Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._changed: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
@@ -1058,6 +1063,8 @@ class FakeMastodon:
         sensitive: bool = False,
         language: str | None = "en",
         ld_signed: bool | None = None,
+        quote: str | None = None,
+        quote_authorization: str | None = None,
     ) -> dict[str, Any]:
         """``CreateNoteSerializer`` + ``NoteSerializer``, addressed as ``TagManager#to/#cc`` do per visibility
         (public, unlisted, private/followers, direct). ``mentions`` are actor ids; ``content`` overrides the
@@ -1118,6 +1125,19 @@ class FakeMastodon:
             note["contentMap"] = {language: content}
         if visibility in ("private", "direct"):
             note["directMessage"] = visibility == "direct"
+        if quote is not None:
+            # Mastodon 4.5's NoteSerializer: the quoted post under three names, its stamp once
+            # approved, and the "RE:" paragraph older servers show instead.
+            link = html.escape(quote)
+            note["content"] = content = (
+                f'{content}<p class="quote-inline">RE: <a href="{link}">{link}</a></p>'
+            )
+
+            if language:
+                note["contentMap"] = {language: content}
+            note["quote"] = note["_misskey_quote"] = note["quoteUri"] = quote
+            if quote_authorization is not None:
+                note["quoteAuthorization"] = quote_authorization
         note["interactionPolicy"] = {
             "canQuote": {"automaticApproval": [PUBLIC] if visibility in ("public", "unlisted") else [actor]}
         }
@@ -1328,6 +1348,8 @@ class FakeMastodon:
             self._on_follow_answer(activity, accepted=kind == "Accept")
         elif kind == "Undo":
             self._on_undo(activity)
+        elif kind == "QuoteRequest":
+            self._on_quote_request(activity)
 
     def _on_follow(self, follow: dict[str, Any]) -> None:
         follower = _id_of(follow.get("actor"))
@@ -1374,6 +1396,89 @@ class FakeMastodon:
             if state is not None:
                 state.state = "accepted" if accepted else "rejected"
 
+    # --- quotes (FEP-044f as Mastodon 4.5 ships it) ---------------------------------------------------
+
+    def quote_request(self, username: str, quoted_uri: str, quoting_uri: str) -> dict[str, Any]:
+        """``QuoteRequestSerializer``: the quoting post as ``instrument``, the quoted as ``object``."""
+        return {
+            "@context": [AS, {"QuoteRequest": "https://w3id.org/fep/044f#QuoteRequest"}],
+            "id": f"{self.actor_id(username)}#quote_requests/{next(self._ids)}",
+            "type": "QuoteRequest",
+            "actor": self.actor_id(username),
+            "object": quoted_uri,
+            "instrument": quoting_uri,
+        }
+
+    def authorize_quote(self, username: str, quoting_uri: str, quoted_uri: str) -> str:
+        """Issue and serve a stamp (``QuoteAuthorizationSerializer``) at ``approval_uri_for``'s URL."""
+        number = next(self._ids)
+        uri = f"{self.actor_id(username)}/quote_authorizations/{number}"
+        self.quote_authorizations[f"{username}/{number}"] = {
+            "@context": [
+                AS,
+                {
+                    "QuoteAuthorization": "https://w3id.org/fep/044f#QuoteAuthorization",
+                    "gts": "https://gotosocial.org/ns#",
+                    "interactingObject": {"@id": "gts:interactingObject"},
+                    "interactionTarget": {"@id": "gts:interactionTarget"},
+                },
+            ],
+            "id": uri,
+            "type": "QuoteAuthorization",
+            "attributedTo": self.actor_id(username),
+            "interactingObject": quoting_uri,
+            "interactionTarget": quoted_uri,
+        }
+        return uri
+
+    def revoke_quote(self, username: str, stamp: str) -> dict[str, Any]:
+        """``DeleteQuoteAuthorizationSerializer``: the stamp stops being served."""
+        self.quote_authorizations.pop(f"{username}/{stamp.rsplit('/', 1)[-1]}", None)
+        return {
+            "@context": AS,
+            "id": f"{stamp}#delete",
+            "type": "Delete",
+            "actor": self.actor_id(username),
+            "to": [PUBLIC],
+            "object": stamp,
+        }
+
+    def _on_quote_request(self, request: dict[str, Any]) -> None:
+        """``ActivityPub::Activity::QuoteRequest``: Accept with a stamp as ``result``, or Reject; the
+        request is echoed as ``object`` with the instrument by id."""
+        self.quote_requests.append(request)
+        quoted = _id_of(request.get("object")) or ""
+        requester = _id_of(request.get("actor"))
+        account = next(
+            (a for a in self.accounts.values() if quoted.startswith(self.actor_id(a.username) + "/")), None
+        )
+        if account is None or requester is None or self.quote_answer == "ignore":
+            return
+        echoed = {
+            "id": request.get("id"),
+            "type": "QuoteRequest",
+            "actor": requester,
+            "instrument": _id_of(request.get("instrument")),
+            "object": quoted,
+        }
+        kind = "Accept" if self.quote_answer == "accept" else "Reject"
+        answer: dict[str, Any] = {
+            "@context": [AS, {"QuoteRequest": "https://w3id.org/fep/044f#QuoteRequest"}],
+            "id": f"{self.actor_id(account.username)}#{kind.lower()}s/quote_requests/{next(self._ids)}",
+            "type": kind,
+            "actor": self.actor_id(account.username),
+            "object": echoed,
+        }
+        if kind == "Accept":
+            answer["result"] = self.authorize_quote(account.username, echoed["instrument"] or "", quoted)
+        self._spawn(self._deliver_to_actor(answer, requester, account.username))
+
+    async def _quote_authorization(self, request: web.Request) -> web.Response:
+        stamp = self.quote_authorizations.get(f"{request.match_info['name']}/{request.match_info['number']}")
+        if stamp is None:
+            raise web.HTTPNotFound()
+        return self._ap_response(stamp)
+
     def _on_undo(self, undo: dict[str, Any]) -> None:
         actor = _id_of(undo.get("actor"))
         obj = undo.get("object")
@@ -1410,6 +1515,7 @@ class FakeMastodon:
         app.router.add_get("/users/{name}/collections/{collection}", self._collection)
         app.router.add_get("/users/{name}/statuses/{status}", self._status)
         app.router.add_get("/users/{name}/statuses/{status}/activity", self._status)
+        app.router.add_get("/users/{name}/quote_authorizations/{number}", self._quote_authorization)
         return app
 
     @web.middleware

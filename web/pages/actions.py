@@ -80,7 +80,8 @@ async def create(request: web.Request) -> web.Response:
     text, visibility = _text(form, "text"), _text(form, "visibility") or "public"
     images = upload.files_named("image")
     descriptions = [d.strip() for d in form.getall("description", [])]
-    if not text and not images:
+    quoted = await _quoted(ctx, who, form)
+    if not text and not images and quoted is None:
         raise UnprocessableEntity("a post needs some text or an image")
     if visibility not in VISIBILITIES:
         raise UnprocessableEntity(f"visibility must be one of {', '.join(VISIBILITIES)}")
@@ -104,6 +105,8 @@ async def create(request: web.Request) -> web.Response:
                 ) from None
         poll = poll_from_form(form, form.getall("poll_option", []))
         if when := _text(form, "scheduled_at"):
+            if quoted is not None:
+                raise UsageError("a quote cannot be scheduled")
             draft = Draft.with_poll(
                 poll,
                 text=text,
@@ -126,6 +129,8 @@ async def create(request: web.Request) -> web.Response:
                 media_ids=[m.id for m in uploaded],
                 sensitive=_text(form, "sensitive") == "on",
                 poll=poll,
+                quote=quoted,
+                quote_policy=_text(form, "quote_policy") or None,
             )
     except UsageError as exc:
         await ctx.media.discard(uploaded)
@@ -140,6 +145,19 @@ async def create(request: web.Request) -> web.Response:
     async with ctx.db.read() as session:
         author = await session.get(Account, parent.account_id)
     raise web.HTTPSeeOther(thread_path(author, parent.id))
+
+
+async def _quoted(ctx: Context, who: Viewer, form: Mapping[str, object]) -> Status | None:
+    """The post the composer quotes (`quote_of`), if any, as the poster may see it."""
+    if not _text(form, "quote_of"):
+        return None
+    if not _text(form, "quote_of").isdigit():
+        raise UnprocessableEntity("quote_of must be the id of a post")
+    async with ctx.db.read() as session:
+        quoted = await visible_status(session, who.account, int(_text(form, "quote_of")))
+    if quoted is None:
+        raise NotFound("the post you quote is gone")
+    return quoted
 
 
 def _image_name(image: Upload, n: int, of: int) -> str:

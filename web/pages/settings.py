@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from outbox import actions
+from outbox import actions, quotes
 from spark_fed import browser_sessions
 from spark_fed.accounts import set_password_hash
 from spark_fed.content import plain_text
@@ -36,6 +36,7 @@ async def _settings_page(
         "current_session": who.session_id,
         "notice": notice,
         "problem": problem,
+        "quote_policy": await quotes.default_policy(ctx, who.account),
     }
     return await page(request, "settings.html", who, context, status=status)
 
@@ -44,7 +45,8 @@ async def _settings_page(
 async def settings(request: web.Request) -> web.Response:
     who = await require_viewer(request)
     notice = {"profile": "Profile saved.", "password": "Password changed: other browsers are signed out.",
-              "session": "That browser is signed out."}.get(request.query.get("done", ""), "")  # fmt: skip
+              "session": "That browser is signed out.",
+              "quotes": "Quote setting saved."}.get(request.query.get("done", ""), "")  # fmt: skip
     return await _settings_page(request, who, notice=notice)
 
 
@@ -76,6 +78,17 @@ async def save_profile(request: web.Request) -> web.Response:
         ctx, who.account, display_name=name, bio=bio, locked=form.get("locked") == "on"
     )
     raise web.HTTPSeeOther("/settings?done=profile")
+
+
+@routes.post("/settings/quotes")
+async def save_quote_policy(request: web.Request) -> web.Response:
+    who, form = await form_of(request)
+    policy = form.get("quote_policy", "")
+    try:
+        await quotes.set_default_policy(request.app[CONTEXT], who.account, str(policy))
+    except UsageError as exc:
+        return await _settings_page(request, who, problem=str(exc), status=422)
+    raise web.HTTPSeeOther("/settings?done=quotes")
 
 
 @routes.post("/settings/password")

@@ -44,7 +44,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("accounts") as batch:
-        batch.drop_column("featured_url")
+    # A plain DROP COLUMN: a batch copy of `accounts` would drop the old table, and with foreign
+    # keys on, SQLite's implicit delete would cascade to every status.
+    op.drop_column("accounts", "featured_url")
     op.drop_table("status_pins")
     op.drop_table("bookmarks")
