@@ -2,6 +2,7 @@
 of the whole collection (`spark_fed/federation/featured.py`)."""
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from spark_fed.context import Context
@@ -14,17 +15,19 @@ from spark_fed.pins import MAX_REMOTE_PINS, add_pin, pin_count, remove_pin
 from spark_fed.queries.statuses import find_status
 
 log = logging.getLogger(__name__)
+RELEARN_AFTER = timedelta(minutes=5)
 
 
 async def _is_featured_target(ctx: Context, actor: Account, activity: dict[str, Any]) -> bool:
     """Whether the activity's `target` is the actor's own featured collection. An actor stored
-    before Spark kept that URL is read again once to learn it."""
+    before Spark kept that URL is read again to learn it, unless it was read in the last
+    `RELEARN_AFTER` (a stream of Adds cannot make Spark fetch on demand)."""
     target = id_of(activity.get("target"))
     if target is None:
         return False
     if actor.featured_url is None:
         try:
-            actor = await ctx.actors.fetch(actor.uri)
+            actor = await ctx.actors.get(actor.uri, max_age=RELEARN_AFTER)
         except ActorNotFound:
             return False
     return target == actor.featured_url
