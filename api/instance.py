@@ -23,7 +23,7 @@ routes = web.RouteTableDef()
 
 # Clients parse the leading x.y.z to decide what they may call (Mastodon.py refuses some
 # features below 4.x); "compatible" is how other servers say what they are.
-API_VERSION = f"4.3.0 (compatible; Spark {spark_fed.__version__})"
+API_VERSION = f"4.5.0 (compatible; Spark {spark_fed.__version__})"
 
 
 def _limits(config: Config) -> dict:
@@ -94,7 +94,7 @@ async def instance_v2(request: web.Request) -> web.Response:
             "title": config.instance.title,
             "version": API_VERSION,
             # Mastodon 4.3's API revision; clients that read the version expect it beside it.
-            "api_versions": {"mastodon": 2},
+            "api_versions": {"mastodon": 7},
             "source_url": "",
             "description": config.instance.description,
             "usage": {"users": {"active_month": users}},

@@ -24,7 +24,7 @@ async def test_instance_answers_with_and_without_a_trailing_slash(spark: Spark, 
         resp = await client.get(path)
         assert resp.status == 200, path
         body = await resp.json()
-        assert body["version"].startswith("4.3.0 (compatible; Spark ")
+        assert body["version"].startswith("4.5.0 (compatible; Spark ")
     assert (await (await client.get("/api/v1/custom_emojis")).json()) == []
 
 
