@@ -142,32 +142,49 @@ class Receiver:
 
 
 class BlackHoles:
-    """COUNT loopback ports that accept, read the request and never answer, until closed."""
+    """COUNT loopback ports that take connections and never answer, until closed.
+
+    The sockets listen and are never accepted from: the kernel completes each handshake and
+    keeps what Spark sends in the socket's buffer, so to Spark the host accepted the connection
+    and then said nothing, while the benchmark's own process (whose loop also runs the live
+    receiver) spends nothing on them, as a dead server's cost lands on another machine. The
+    requests are counted only at the end (`count_requests`), after the clock has stopped.
+    """
 
     def __init__(self, count: int) -> None:
         self.count = count
         self.ports: list[int] = []
         self.requests = 0
-        self._servers: list[asyncio.Server] = []
-        self._closing = asyncio.Event()
+        self._sockets: list[socket.socket] = []
 
     async def start(self) -> None:
         for _ in range(self.count):
-            server = await asyncio.start_server(self._swallow, "127.0.0.1", 0, backlog=64)
-            self._servers.append(server)
-            self.ports.append(int(server.sockets[0].getsockname()[1]))
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(64)
+            sock.setblocking(False)
+            self._sockets.append(sock)
+            self.ports.append(int(sock.getsockname()[1]))
 
-    async def _swallow(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
-            await reader.readuntil(b"\r\n\r\n")
-            self.requests += 1
-            await self._closing.wait()
-        writer.close()
+    def count_requests(self) -> int:
+        """Accept what is queued on every port and count the complete request heads sent there."""
+        requests = 0
+        for listening in self._sockets:
+            while True:
+                try:
+                    conn, _ = listening.accept()
+                except BlockingIOError:
+                    break
+                with conn:
+                    conn.setblocking(False)
+                    with contextlib.suppress(OSError):
+                        requests += b"\r\n\r\n" in conn.recv(65536, socket.MSG_PEEK)
+        self.requests = requests
+        return requests
 
     async def close(self) -> None:
-        self._closing.set()
-        for server in self._servers:
-            server.close()
+        for sock in self._sockets:
+            sock.close()
 
 
 # --- the followers --------------------------------------------------------------------------
@@ -293,6 +310,23 @@ async def seed_followers(
     )
     keys = [f"127.0.0.1:{ports[n % len(ports)]}/inbox/{n}" for n in range(inboxes)]
     return Audience(inboxes=keys)
+
+
+async def seed_failure_history(store: Store, ports: Sequence[int]) -> None:
+    """One failed delivery on record for each host on PORTS, as a timeout of an earlier post leaves it:
+    a host that has been hanging is known to Spark as failing, not as a server never contacted."""
+    now = store.time(datetime.now(UTC))
+    error = "no complete answer within 30 s"
+    rows = [(f"127.0.0.1:{port}", 1, 0, error, now) for port in ports]
+    await store.run(
+        [
+            (
+                "INSERT INTO delivery_hosts (host, failures, pauses, last_error, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+        ]
+    )
 
 
 # --- the ceiling ----------------------------------------------------------------------------
@@ -555,6 +589,12 @@ async def _run(
         print(
             f"dead hosts     {args.dead_hosts:,} followers, each on a server that never answers, queued first"
         )
+        if args.dead_history:
+            await seed_failure_history(store, holes.ports)
+            print(
+                "dead history   each dead host has one failed delivery on record (delivery_hosts, seeded: "
+                "what an earlier post's timeout leaves on a real server); --no-dead-history: first contact"
+            )
     audience = await seed_followers(store, LOCAL_USER, args.followers, args.inboxes, receiver.ports)
     seed_seconds = time.perf_counter() - began
     print(
@@ -612,6 +652,7 @@ async def _run(
         # Keep listening: a second delivery to an inbox (a retry of something that arrived) shows here.
         await asyncio.sleep(args.settle)
         left = await deliveries_left(store, {f"127.0.0.1:{port}" for port in holes.ports})
+        holes.count_requests()
         body = receiver.arrivals[0].body if receiver.arrivals else b"{}"
         bad = [
             f"{a.host}{a.path}: {problem}"
@@ -835,6 +876,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="with --worker-process: how many (default 1)")
     parser.add_argument(
         "--dead-hosts", type=int, default=0, help="servers that accept and never answer, one follower each"
+    )
+    parser.add_argument(
+        "--dead-history",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with dead hosts: each has one failed delivery on record, as after an earlier post "
+        "(default on; off: Spark meets every host for the first time)",
     )
     parser.add_argument(
         "--dead-margin",

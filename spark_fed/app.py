@@ -90,7 +90,9 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
             # Many at once: a delivery waiting on a slow host costs a task, and the claim keeps
             # any one host to `per_host` of them (spark_fed/queue/hosts.py).
             concurrency=settings.concurrency,
-            claim=functools.partial(claim_deliveries, ctx.db, per_host=settings.per_host),
+            claim=functools.partial(
+                claim_deliveries, ctx.db, per_host=settings.per_host, failing_slots=settings.failing_slots
+            ),
             lease=timedelta(seconds=settings.lease_seconds),
             before_settling=health.flush,
         ),
