@@ -72,7 +72,8 @@ class _HostQueue:
     in_flight: int
     due: int
     waiting: int
-    oldest: datetime | None
+    oldest: int | None
+    """The id of its oldest due delivery: queued first."""
 
 
 async def plan_claim(
@@ -97,44 +98,55 @@ async def plan_claim(
     unleased = and_(queued, _unleased(now))
     leased = and_(queued, col(Delivery.locked_until) >= now, col(Delivery.id).not_in(finished))
     due = and_(unleased, col(Delivery.next_attempt_at) <= now)
-    grouped = (
-        select(
-            col(Delivery.host),
-            func.sum(case((leased, 1), else_=0)),
-            func.sum(case((due, 1), else_=0)),
-            func.sum(case((unleased, 1), else_=0)),
-            func.min(case((due, col(Delivery.next_attempt_at)), else_=None)),
-        )
-        .group_by(col(Delivery.host))
-        .having(func.sum(case((queued, 1), else_=0)) > 0)
-    )
     async with db.read() as session:
+        budget = limit
+        if failing_slots is not None:
+            budget = failing_slots - await _failing_in_flight(session, now, finished)
+        # Hosts with nothing left to take are not returned: once a fan-out is all in flight, a
+        # claim reads a few rows, not one per host. Neither are hosts in trouble once their
+        # share is used up: a thousand hosts that hang are not re-read at every claim.
+        grouped = (
+            select(
+                col(Delivery.host),
+                func.sum(case((leased, 1), else_=0)),
+                func.sum(case((due, 1), else_=0)),
+                func.sum(case((unleased, 1), else_=0)),
+                func.min(case((due, col(Delivery.id)), else_=None)),
+            )
+            .group_by(col(Delivery.host))
+            .having(func.sum(case((unleased, 1), else_=0)) > 0)
+        )
+        if budget <= 0:
+            grouped = grouped.where(col(Delivery.host).not_in(select(DeliveryHost.host)))
         queues = [_HostQueue(*row) for row in (await session.exec(grouped)).all()]
-        troubled = dict((await session.exec(select(DeliveryHost.host, DeliveryHost.paused_until))).all())
+        # Each host in trouble as paused (True) or probed (False), or failing (None): flags, not
+        # times, so that a thousand rows cost no date parsing.
+        state = case(
+            (col(DeliveryHost.paused_until) > now, True),
+            (col(DeliveryHost.paused_until).is_not(None), False),
+            else_=None,
+        )
+        troubled = dict((await session.exec(select(DeliveryHost.host, state))).all()) if queues else {}
     caps: dict[str, int] = {}
     room: dict[str, int] = {}
     probing: set[str] = set()
-    failing_in_flight = 0
     for queue in queues:
-        if queue.host in troubled:
-            failing_in_flight += queue.in_flight
-            paused_until = troubled[queue.host]
-            if paused_until is not None and paused_until > now:
-                continue  # paused: its deliveries wait, untried
-            if paused_until is not None:
-                # The pause has run out: one delivery at a time probes the host, its oldest even if
-                # that one's own backoff has not (the breaker, not the backoff, decides when to try).
-                probing.add(queue.host)
+        paused = troubled.get(queue.host)
+        if paused:
+            continue  # paused: its deliveries wait, untried
+        if paused is False and queue.host in troubled:
+            # The pause has run out: one delivery at a time probes the host, its oldest even if
+            # that one's own backoff has not (the breaker, not the backoff, decides when to try).
+            probing.add(queue.host)
         caps[queue.host] = 1 if queue.host in probing else per_host
         available = queue.waiting if queue.host in probing else queue.due
         room[queue.host] = max(0, min(caps[queue.host] - queue.in_flight, available))
-    budget = limit if failing_slots is None else failing_slots - failing_in_flight
     # Round-robin: every host's first waiting delivery before any host's second. Within a round,
     # hosts that answer go before hosts in trouble, and hosts with fewer requests outstanding
     # (or hanging) before busier ones, then the longest waiting.
     order = sorted(
         (q for q in queues if room.get(q.host, 0) > 0),
-        key=lambda q: (q.host in troubled, q.in_flight, q.oldest or now, q.host),
+        key=lambda q: (q.host in troubled, q.in_flight, q.oldest or 0, q.host),
     )
     take: dict[str, int] = {}
     picked = 0
@@ -198,6 +210,21 @@ async def lease_planned(
         )
         jobs = list((await session.exec(statement)).scalars().all())
     return sorted(jobs, key=lambda job: (job.next_attempt_at, job.id))
+
+
+async def _failing_in_flight(session: AsyncSession, now: datetime, finished: Sequence[int]) -> int:
+    """Deliveries to hosts in trouble that some worker is sending now."""
+    leased = (
+        select(func.count())
+        .select_from(Delivery)
+        .join(DeliveryHost, col(DeliveryHost.host) == col(Delivery.host))
+        .where(
+            col(Delivery.state) == JobState.QUEUED,
+            col(Delivery.locked_until) >= now,
+            col(Delivery.id).not_in(finished),
+        )
+    )
+    return (await session.exec(leased)).one()
 
 
 def _heads_statement(takes: dict[str, int], probing: frozenset[str], now: datetime) -> TextClause | None:

@@ -166,12 +166,19 @@ class Worker(Generic[J]):
         return len(batch)
 
     async def _wait(self, stop: asyncio.Event, *, idle: bool) -> None:
-        """Until a slot frees up, work is queued here, or the poll interval passes."""
+        """Until a slot frees up, work is queued here, or the poll interval passes.
+
+        After a claim that found nothing while jobs run, a finished job does not trigger the next
+        claim at once: a claim reads the queue, and with a thousand requests in flight (or hanging)
+        each finishing one would cost a read of it, and a write of the one outcome. The next
+        claim waits FLUSH_EVERY_SECONDS instead, unless work is queued here meanwhile.
+        """
         if self._in_flight and not idle and len(self._in_flight) < self.concurrency:
             return  # slots left and work was found: claim again at once
         waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
-        waiters |= set(self._in_flight)
-        timeout = FLUSH_EVERY_SECONDS if self._settled else POLL_SECONDS
+        if not idle:
+            waiters |= set(self._in_flight)
+        timeout = FLUSH_EVERY_SECONDS if self._settled or (idle and self._in_flight) else POLL_SECONDS
         try:
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
