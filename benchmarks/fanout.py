@@ -532,6 +532,8 @@ class Measurement:
     log: str
     breakdown: Breakdown | None
     dead_requests: int
+    memory: tuple[float, float, int]
+    """The delivering process's RSS and peak RSS (MiB), and its open files, at the drain's end."""
 
 
 async def run(args: argparse.Namespace, workdir: Path) -> tuple[list[str], float | None]:
@@ -644,6 +646,8 @@ async def _run(
             drained_at = max(a.at for a in receiver.arrivals)
         server_cpu = spark.cpu_seconds() + spark.worker_cpu_seconds() - server_cpu_0
         loop_cpu = _loop_cpu(spark) - loop_cpu_0
+        # Read while every hanging request is still open: the sockets and tasks in flight.
+        memory = _memory_of(spark)
         client_cpu = client_cpu_seconds() - client_cpu_0
         busy_1 = machine_busy_ticks()
         if profiler is not None:
@@ -697,10 +701,24 @@ async def _run(
         log=spark.log_text(),
         breakdown=parts,
         dead_requests=holes.requests,
+        memory=memory,
     )
     failures = report(args, measurement)
     drain = drained_at - returned_at if drained_at is not None else None
     return ([stop_error, *failures] if stop_error else failures), drain
+
+
+def _memory_of(spark: SparkServer) -> tuple[float, float, int]:
+    """RSS, peak RSS (MiB) and open files of the process that delivers (serve or the first worker)."""
+    pid = spark.worker.pid if spark.worker is not None else spark.pid
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+    )
+
+    def mib(name: str) -> float:
+        return int(fields[name].split()[0]) / 1024
+
+    return mib("VmRSS"), mib("VmHWM"), len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def _loop_cpu(spark: SparkServer) -> float:
@@ -768,6 +786,11 @@ def report(args: argparse.Namespace, m: Measurement) -> list[str]:
             f"cpu            server during the drain {m.drain_cpu:.2f} s = "
             f"{m.drain_cpu / drain:.0%} of one core (its Python runs under one GIL)"
         )
+    rss, peak, files = m.memory
+    print(
+        f"memory         the delivering process at the drain's end: RSS {rss:.0f} MiB "
+        f"(peak {peak:.0f}), {files:,} open files"
+    )
     print(
         f"               from post to drained {m.server_cpu:.2f} s: event-loop thread {m.loop_cpu:.2f} s, "
         f"other threads (aiosqlite) {m.server_cpu - m.loop_cpu:.2f} s"

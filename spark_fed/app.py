@@ -77,7 +77,9 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
     DEFER_TO (the intake's `busy`, inside `serve`) makes inbox processing step back during a burst.
     """
     settings = ctx.config.delivery
-    _allow_open_files(settings.concurrency + SPARE_FILES)
+    # A socket per delivery in flight, and as many again idle for a while after a fan-out
+    # (spark_fed/http/client.py: IDLE_SECONDS).
+    _allow_open_files(2 * settings.concurrency + SPARE_FILES)
     health = HostHealth(
         ctx.db, pause_after=settings.pause_after, first_pause=timedelta(seconds=settings.pause_seconds)
     )
