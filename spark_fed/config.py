@@ -74,8 +74,8 @@ class DeliveryConfig:
     concurrency: int = 2048
     # Requests in flight to one host at a time, across workers: what one host can occupy.
     per_host: int = 16
-    # Requests in flight to hosts in trouble (failing, or probed after a pause), all of them
-    # together across workers: hosts that hang cost this many sockets, not the worker's slots.
+    # Requests in flight to failing hosts (not paused yet), all of them together across
+    # workers: hosts that hang cost this many sockets, not the worker's slots.
     failing_slots: int = 64
     # A claimed job's lease; renewed while it runs, so a dead worker's jobs return this fast.
     lease_seconds: float = 30.0

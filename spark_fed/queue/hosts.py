@@ -49,9 +49,10 @@ async def claim_deliveries(
     in flight, so they do not count against their host (a busy host is refilled at once).
 
     Hosts in trouble (a `delivery_hosts` row: failing, or probed after a pause) come after the
-    others in each round and, with FAILING_SLOTS, share that many requests in flight across all
-    workers: a thousand hosts that hang cost a few dozen requests at a time, not a thousand
-    signatures and sockets competing with the deliveries to servers that answer.
+    others in each round. With FAILING_SLOTS, the failing ones (not paused yet) share that many
+    requests in flight across all workers: a thousand hosts that hang cost a few dozen requests
+    at a time, not a thousand signatures and sockets competing with the deliveries to servers
+    that answer.
     """
     plan = await plan_claim(db, limit, finished, per_host=per_host, failing_slots=failing_slots)
     return await lease_planned(db, plan, lease, finished)
@@ -103,8 +104,8 @@ async def plan_claim(
         if failing_slots is not None:
             budget = failing_slots - await _failing_in_flight(session, now, finished)
         # Hosts with nothing left to take are not returned: once a fan-out is all in flight, a
-        # claim reads a few rows, not one per host. Neither are hosts in trouble once their
-        # share is used up: a thousand hosts that hang are not re-read at every claim.
+        # claim reads a few rows, not one per host. Nor are failing hosts once their share is
+        # used up: a thousand hosts that hang are not re-read at every claim.
         grouped = (
             select(
                 col(Delivery.host),
@@ -117,7 +118,7 @@ async def plan_claim(
             .having(func.sum(case((unleased, 1), else_=0)) > 0)
         )
         if budget <= 0:
-            grouped = grouped.where(col(Delivery.host).not_in(select(DeliveryHost.host)))
+            grouped = grouped.where(col(Delivery.host).not_in(_failing_hosts()))
         queues = [_HostQueue(*row) for row in (await session.exec(grouped)).all()]
         # Each host in trouble as paused (True) or probed (False), or failing (None): flags, not
         # times, so that a thousand rows cost no date parsing.
@@ -157,7 +158,7 @@ async def plan_claim(
         for host in hosts:
             if picked >= limit:
                 break
-            if host in troubled:
+            if host in troubled and troubled[host] is None:
                 if budget <= 0:
                     continue
                 budget -= 1
@@ -212,13 +213,19 @@ async def lease_planned(
     return sorted(jobs, key=lambda job: (job.next_attempt_at, job.id))
 
 
+def _failing_hosts():
+    """Hosts failing and not paused yet: the ones that share `failing_slots`. (A paused host is
+    not tried, and one probed after its pause gets one request at a time, spaced by the pause.)"""
+    return select(DeliveryHost.host).where(col(DeliveryHost.paused_until).is_(None))
+
+
 async def _failing_in_flight(session: AsyncSession, now: datetime, finished: Sequence[int]) -> int:
-    """Deliveries to hosts in trouble that some worker is sending now."""
+    """Deliveries to failing hosts that some worker is sending now."""
     leased = (
         select(func.count())
         .select_from(Delivery)
-        .join(DeliveryHost, col(DeliveryHost.host) == col(Delivery.host))
         .where(
+            col(Delivery.host).in_(_failing_hosts()),
             col(Delivery.state) == JobState.QUEUED,
             col(Delivery.locked_until) >= now,
             col(Delivery.id).not_in(finished),

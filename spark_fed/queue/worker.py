@@ -96,6 +96,9 @@ class Worker(Generic[J]):
         self.before_settling = before_settling
         # Every job claimed and not yet settled, running or waiting in `_settled`: leases to renew.
         self._held: dict[int, J] = {}
+        # Renewing and settling write the same rows; one at a time, or PostgreSQL may find the two
+        # transactions locking them in opposite orders (a deadlock, and leases left to run out).
+        self._writing_held = asyncio.Lock()
 
     def wake(self) -> None:
         """Work was queued in this process: look now instead of at the next poll."""
@@ -137,7 +140,8 @@ class Worker(Generic[J]):
             if not held:
                 continue
             try:
-                await jobs.renew(self.db, self.model, held, self.lease)
+                async with self._writing_held:
+                    await jobs.renew(self.db, self.model, held, self.lease)
             except Exception:
                 # Leases not renewed run out: the jobs may run twice, never get lost.
                 log.exception("%s worker: renewing %d leases failed", self.model.__tablename__, len(held))
@@ -222,7 +226,8 @@ class Worker(Generic[J]):
         try:
             if self.before_settling is not None:
                 await self.before_settling()
-            await jobs.settle(self.db, self.model, settled, self.keep_done)
+            async with self._writing_held:
+                await jobs.settle(self.db, self.model, settled, self.keep_done)
         except Exception:
             # The leases run out and the jobs run again: handlers tolerate a repeat.
             log.exception("%s worker: settling %d jobs failed", self.model.__tablename__, len(settled.jobs()))
