@@ -142,32 +142,49 @@ class Receiver:
 
 
 class BlackHoles:
-    """COUNT loopback ports that accept, read the request and never answer, until closed."""
+    """COUNT loopback ports that take connections and never answer, until closed.
+
+    The sockets listen and are never accepted from: the kernel completes each handshake and
+    keeps what Spark sends in the socket's buffer, so to Spark the host accepted the connection
+    and then said nothing, while the benchmark's own process (whose loop also runs the live
+    receiver) spends nothing on them, as a dead server's cost lands on another machine. The
+    requests are counted only at the end (`count_requests`), after the clock has stopped.
+    """
 
     def __init__(self, count: int) -> None:
         self.count = count
         self.ports: list[int] = []
         self.requests = 0
-        self._servers: list[asyncio.Server] = []
-        self._closing = asyncio.Event()
+        self._sockets: list[socket.socket] = []
 
     async def start(self) -> None:
         for _ in range(self.count):
-            server = await asyncio.start_server(self._swallow, "127.0.0.1", 0, backlog=64)
-            self._servers.append(server)
-            self.ports.append(int(server.sockets[0].getsockname()[1]))
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(64)
+            sock.setblocking(False)
+            self._sockets.append(sock)
+            self.ports.append(int(sock.getsockname()[1]))
 
-    async def _swallow(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
-            await reader.readuntil(b"\r\n\r\n")
-            self.requests += 1
-            await self._closing.wait()
-        writer.close()
+    def count_requests(self) -> int:
+        """Accept what is queued on every port and count the complete request heads sent there."""
+        requests = 0
+        for listening in self._sockets:
+            while True:
+                try:
+                    conn, _ = listening.accept()
+                except BlockingIOError:
+                    break
+                with conn:
+                    conn.setblocking(False)
+                    with contextlib.suppress(OSError):
+                        requests += b"\r\n\r\n" in conn.recv(65536, socket.MSG_PEEK)
+        self.requests = requests
+        return requests
 
     async def close(self) -> None:
-        self._closing.set()
-        for server in self._servers:
-            server.close()
+        for sock in self._sockets:
+            sock.close()
 
 
 # --- the followers --------------------------------------------------------------------------
@@ -293,6 +310,23 @@ async def seed_followers(
     )
     keys = [f"127.0.0.1:{ports[n % len(ports)]}/inbox/{n}" for n in range(inboxes)]
     return Audience(inboxes=keys)
+
+
+async def seed_failure_history(store: Store, ports: Sequence[int]) -> None:
+    """One failed delivery on record for each host on PORTS, as a timeout of an earlier post leaves it:
+    a host that has been hanging is known to Spark as failing, not as a server never contacted."""
+    now = store.time(datetime.now(UTC))
+    error = "no complete answer within 30 s"
+    rows = [(f"127.0.0.1:{port}", 1, 0, error, now) for port in ports]
+    await store.run(
+        [
+            (
+                "INSERT INTO delivery_hosts (host, failures, pauses, last_error, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+        ]
+    )
 
 
 # --- the ceiling ----------------------------------------------------------------------------
@@ -498,6 +532,8 @@ class Measurement:
     log: str
     breakdown: Breakdown | None
     dead_requests: int
+    memory: tuple[float, float, int]
+    """The delivering process's RSS and peak RSS (MiB), and its open files, at the drain's end."""
 
 
 async def run(args: argparse.Namespace, workdir: Path) -> tuple[list[str], float | None]:
@@ -555,6 +591,12 @@ async def _run(
         print(
             f"dead hosts     {args.dead_hosts:,} followers, each on a server that never answers, queued first"
         )
+        if args.dead_history:
+            await seed_failure_history(store, holes.ports)
+            print(
+                "dead history   each dead host has one failed delivery on record (delivery_hosts, seeded: "
+                "what an earlier post's timeout leaves on a real server); --no-dead-history: first contact"
+            )
     audience = await seed_followers(store, LOCAL_USER, args.followers, args.inboxes, receiver.ports)
     seed_seconds = time.perf_counter() - began
     print(
@@ -604,6 +646,8 @@ async def _run(
             drained_at = max(a.at for a in receiver.arrivals)
         server_cpu = spark.cpu_seconds() + spark.worker_cpu_seconds() - server_cpu_0
         loop_cpu = _loop_cpu(spark) - loop_cpu_0
+        # Read while every hanging request is still open: the sockets and tasks in flight.
+        memory = _memory_of(spark)
         client_cpu = client_cpu_seconds() - client_cpu_0
         busy_1 = machine_busy_ticks()
         if profiler is not None:
@@ -612,6 +656,7 @@ async def _run(
         # Keep listening: a second delivery to an inbox (a retry of something that arrived) shows here.
         await asyncio.sleep(args.settle)
         left = await deliveries_left(store, {f"127.0.0.1:{port}" for port in holes.ports})
+        holes.count_requests()
         body = receiver.arrivals[0].body if receiver.arrivals else b"{}"
         bad = [
             f"{a.host}{a.path}: {problem}"
@@ -656,10 +701,24 @@ async def _run(
         log=spark.log_text(),
         breakdown=parts,
         dead_requests=holes.requests,
+        memory=memory,
     )
     failures = report(args, measurement)
     drain = drained_at - returned_at if drained_at is not None else None
     return ([stop_error, *failures] if stop_error else failures), drain
+
+
+def _memory_of(spark: SparkServer) -> tuple[float, float, int]:
+    """RSS, peak RSS (MiB) and open files of the process that delivers (serve or the first worker)."""
+    pid = spark.worker.pid if spark.worker is not None else spark.pid
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+    )
+
+    def mib(name: str) -> float:
+        return int(fields[name].split()[0]) / 1024
+
+    return mib("VmRSS"), mib("VmHWM"), len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def _loop_cpu(spark: SparkServer) -> float:
@@ -727,6 +786,11 @@ def report(args: argparse.Namespace, m: Measurement) -> list[str]:
             f"cpu            server during the drain {m.drain_cpu:.2f} s = "
             f"{m.drain_cpu / drain:.0%} of one core (its Python runs under one GIL)"
         )
+    rss, peak, files = m.memory
+    print(
+        f"memory         the delivering process at the drain's end: RSS {rss:.0f} MiB "
+        f"(peak {peak:.0f}), {files:,} open files"
+    )
     print(
         f"               from post to drained {m.server_cpu:.2f} s: event-loop thread {m.loop_cpu:.2f} s, "
         f"other threads (aiosqlite) {m.server_cpu - m.loop_cpu:.2f} s"
@@ -835,6 +899,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="with --worker-process: how many (default 1)")
     parser.add_argument(
         "--dead-hosts", type=int, default=0, help="servers that accept and never answer, one follower each"
+    )
+    parser.add_argument(
+        "--dead-history",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with dead hosts: each has one failed delivery on record, as after an earlier post "
+        "(default on; off: Spark meets every host for the first time)",
     )
     parser.add_argument(
         "--dead-margin",

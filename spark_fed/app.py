@@ -102,7 +102,9 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
     DEFER_TO (the intake's `busy`, inside `serve`) makes inbox processing step back during a burst.
     """
     settings = ctx.config.delivery
-    _allow_open_files(settings.concurrency + SPARE_FILES)
+    # A socket per delivery in flight, and as many again idle for a while after a fan-out
+    # (spark_fed/http/client.py: IDLE_SECONDS).
+    _allow_open_files(2 * settings.concurrency + SPARE_FILES)
     health = HostHealth(
         ctx.db, pause_after=settings.pause_after, first_pause=timedelta(seconds=settings.pause_seconds)
     )
@@ -115,7 +117,9 @@ def build_workers(ctx: Context, defer_to: Callable[[], bool] | None = None) -> W
             # Many at once: a delivery waiting on a slow host costs a task, and the claim keeps
             # any one host to `per_host` of them (spark_fed/queue/hosts.py).
             concurrency=settings.concurrency,
-            claim=functools.partial(claim_deliveries, ctx.db, per_host=settings.per_host),
+            claim=functools.partial(
+                claim_deliveries, ctx.db, per_host=settings.per_host, failing_slots=settings.failing_slots
+            ),
             lease=timedelta(seconds=settings.lease_seconds),
             before_settling=health.flush,
         ),

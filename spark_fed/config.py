@@ -76,6 +76,9 @@ class DeliveryConfig:
     concurrency: int = 2048
     # Requests in flight to one host at a time, across workers: what one host can occupy.
     per_host: int = 16
+    # Requests in flight to failing hosts (not paused yet), all of them together across
+    # workers: hosts that hang cost this many sockets, not the worker's slots.
+    failing_slots: int = 64
     # A claimed job's lease; renewed while it runs, so a dead worker's jobs return this fast.
     lease_seconds: float = 30.0
     # Consecutive failures after which a host is paused (its deliveries kept, not tried), and
@@ -259,6 +262,8 @@ def _check_delivery(config: Config) -> None:
         raise ConfigError("federation.connect_timeout, first_byte_timeout and request_timeout must be 0..600")
     if not 1 <= delivery.concurrency <= 10_000 or not 1 <= delivery.per_host <= delivery.concurrency:
         raise ConfigError("delivery.concurrency must be 1..10000 and delivery.per_host 1..concurrency")
+    if not 1 <= delivery.failing_slots <= delivery.concurrency:
+        raise ConfigError("delivery.failing_slots must be 1..concurrency")
     if not 1 <= delivery.lease_seconds <= 3600 or not 1 <= delivery.pause_after <= 1000:
         raise ConfigError("delivery.lease_seconds must be 1..3600 and delivery.pause_after 1..1000")
     if not 0 < delivery.pause_seconds <= 3600:

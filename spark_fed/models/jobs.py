@@ -62,7 +62,9 @@ class Delivery(QueuedJob, table=True):
     __table_args__ = (
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_sender", "sender_id"),
-        Index("ix_deliveries_host", "host", "state"),
+        # The claim counts each host's queue in one pass over this index and reads a host's
+        # oldest due rows from it (spark_fed/queue/hosts.py).
+        Index("ix_deliveries_host_due", "host", "state", "next_attempt_at", "locked_until"),
     )
 
     sender_id: int = Field(foreign_key="accounts.id", ondelete="CASCADE")

@@ -20,94 +20,246 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, delete, func, or_, update
+from sqlalchemy import Integer, TextClause, and_, bindparam, case, delete, func, or_, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..db import Database
 from ..models import Delivery, DeliveryHost, HostFailure, JobState
-from ..models.types import utcnow
+from ..models.types import UTCDateTime, utcnow
 
 UNAVAILABLE_AFTER_DAYS = 7
 MAX_PAUSE = timedelta(hours=1)
+CLAIM_LOCK = 0x5350_4B44
+"""PostgreSQL advisory lock key the delivery claims of every worker take turns on ("SPKD")."""
 
 
 async def claim_deliveries(
-    db: Database, limit: int, lease: timedelta, finished: Sequence[int] = (), *, per_host: int
+    db: Database,
+    limit: int,
+    lease: timedelta,
+    finished: Sequence[int] = (),
+    *,
+    per_host: int,
+    failing_slots: int | None = None,
 ) -> list[Delivery]:
     """Up to LIMIT due deliveries, round-robin over hosts, at most PER_HOST in flight per host.
 
     FINISHED are deliveries the caller has done with but not yet written: leased, but no longer
     in flight, so they do not count against their host (a busy host is refilled at once).
 
-    Two workers may pick the same rows; the UPDATE takes only rows still unleased (PostgreSQL
-    re-checks its WHERE on a row another transaction just changed), so none is taken twice.
+    Hosts in trouble (a `delivery_hosts` row: failing, or probed after a pause) come after the
+    others in each round. With FAILING_SLOTS, the failing ones (not paused yet) share that many
+    requests in flight across all workers: a thousand hosts that hang cost a few dozen requests
+    at a time, not a thousand signatures and sockets competing with the deliveries to servers
+    that answer.
+    """
+    plan = await plan_claim(db, limit, finished, per_host=per_host, failing_slots=failing_slots)
+    return await lease_planned(db, plan, lease, finished)
+
+
+@dataclass(frozen=True)
+class ClaimPlan:
+    """Which hosts a claim takes how many deliveries from, and each host's cap on requests in flight."""
+
+    take: dict[str, int]
+    caps: dict[str, int]
+    probing: frozenset[str]
+
+
+@dataclass
+class _HostQueue:
+    host: str
+    in_flight: int
+    due: int
+    waiting: int
+    oldest: int | None
+    """The id of its oldest due delivery: queued first."""
+
+
+async def plan_claim(
+    db: Database,
+    limit: int,
+    finished: Sequence[int] = (),
+    *,
+    per_host: int,
+    failing_slots: int | None = None,
+) -> ClaimPlan:
+    """Read the queue once, grouped by host, and share LIMIT out round-robin.
+
+    One grouped pass over an index, with no window over the queue: ranking 100,000 queued rows
+    within their hosts cost SQLite most of a second a claim; counting them per host costs a
+    few dozen milliseconds. It runs outside the write transaction (on SQLite the intake waits on
+    that lock); `lease_planned` re-counts each host's requests in flight under the lease's lock.
     """
     now = utcnow()
-    # One pass over the queue, no join of it with itself (which cost SQLite a quarter of a second
-    # a claim with a thousand requests in flight): within each host the leased rows rank first,
-    # so a due row's rank is its host's requests in flight plus its place in the host's queue.
-    leased = case((col(Delivery.locked_until) >= now, 1), else_=0)
-    by_host = {"partition_by": col(Delivery.host)}
-    order = (leased.desc(), col(Delivery.next_attempt_at), col(Delivery.id))
-    paused = select(DeliveryHost.host).where(col(DeliveryHost.paused_until) > now)
-    # A host whose pause has run out is probed with its oldest delivery even if that one's own
-    # backoff has not: while a host is paused, the breaker, not the backoff, decides when to try.
-    probing = select(DeliveryHost.host).where(col(DeliveryHost.paused_until) <= now)
-    queue = (
-        select(
-            col(Delivery.id).label("id"),
-            col(Delivery.host).label("host"),
-            col(Delivery.next_attempt_at).label("next_attempt_at"),
-            leased.label("leased"),
-            func.row_number().over(**by_host, order_by=order).label("rank"),
-            func.sum(leased).over(**by_host).label("in_flight"),
-        )
-        .where(
-            col(Delivery.state) == JobState.QUEUED,
-            or_(
-                col(Delivery.locked_until) >= now,
-                col(Delivery.next_attempt_at) <= now,
-                col(Delivery.host).in_(probing),
-            ),
-            col(Delivery.host).not_in(paused),
-            col(Delivery.id).not_in(finished),
-        )
-        .subquery("queue")
-    )
-    # A host whose pause has run out is being probed: one delivery at a time.
-    cap = case((col(DeliveryHost.paused_until).is_not(None), 1), else_=per_host)
-    # Round-robin: every host's first waiting delivery before any host's second. Within that,
-    # hosts that answer go before hosts that have been failing, and hosts with nothing
-    # outstanding before hosts still busy with (or hanging on) earlier deliveries.
-    failing = case((col(DeliveryHost.host).is_(None), 0), else_=1)
-    picked = (
-        select(queue.c.id)
-        .outerjoin(DeliveryHost, col(DeliveryHost.host) == queue.c.host)
-        .where(queue.c.leased == 0, queue.c.rank <= cap)
-        .order_by(
-            queue.c.rank - queue.c.in_flight, failing, queue.c.in_flight, queue.c.next_attempt_at, queue.c.id
-        )
-        .limit(limit)
-    )
-    # The ranking reads the whole queue, so it runs outside the write transaction: on SQLite a
-    # backlog of 100,000 deliveries would otherwise hold the one write lock for a third of a
-    # second a claim, and the inbox's intake waits on that lock. The lease below takes only the
-    # rows still unleased, so a row another worker leased meanwhile is simply not taken.
+    # The state is tested inside the sums, not in a WHERE: SQLite then reads the whole queue
+    # from the host index alone, already grouped, instead of the state index plus every row.
+    queued = col(Delivery.state) == JobState.QUEUED
+    unleased = and_(queued, _unleased(now))
+    leased = and_(queued, col(Delivery.locked_until) >= now, col(Delivery.id).not_in(finished))
+    due = and_(unleased, col(Delivery.next_attempt_at) <= now)
     async with db.read() as session:
-        ids = list((await session.exec(picked)).all())
-    if not ids:
-        return []
-    statement = (
-        update(Delivery)
-        .where(col(Delivery.id).in_(ids), _unleased(now))
-        .values(locked_until=now + lease, lease_token=uuid.uuid4().hex)
-        .returning(Delivery)
-        .execution_options(synchronize_session=False)
+        budget = limit
+        if failing_slots is not None:
+            budget = failing_slots - await _failing_in_flight(session, now, finished)
+        # Hosts with nothing left to take are not returned: once a fan-out is all in flight, a
+        # claim reads a few rows, not one per host. Nor are failing hosts once their share is
+        # used up: a thousand hosts that hang are not re-read at every claim.
+        grouped = (
+            select(
+                col(Delivery.host),
+                func.sum(case((leased, 1), else_=0)),
+                func.sum(case((due, 1), else_=0)),
+                func.sum(case((unleased, 1), else_=0)),
+                func.min(case((due, col(Delivery.id)), else_=None)),
+            )
+            .group_by(col(Delivery.host))
+            .having(func.sum(case((unleased, 1), else_=0)) > 0)
+        )
+        if budget <= 0:
+            grouped = grouped.where(col(Delivery.host).not_in(_failing_hosts()))
+        queues = [_HostQueue(*row) for row in (await session.exec(grouped)).all()]
+        # Each host in trouble as paused (True) or probed (False), or failing (None): flags, not
+        # times, so that a thousand rows cost no date parsing.
+        state = case(
+            (col(DeliveryHost.paused_until) > now, True),
+            (col(DeliveryHost.paused_until).is_not(None), False),
+            else_=None,
+        )
+        troubled = dict((await session.exec(select(DeliveryHost.host, state))).all()) if queues else {}
+    caps: dict[str, int] = {}
+    room: dict[str, int] = {}
+    probing: set[str] = set()
+    for queue in queues:
+        paused = troubled.get(queue.host)
+        if paused:
+            continue  # paused: its deliveries wait, untried
+        if paused is False and queue.host in troubled:
+            # The pause has run out: one delivery at a time probes the host, its oldest even if
+            # that one's own backoff has not (the breaker, not the backoff, decides when to try).
+            probing.add(queue.host)
+        caps[queue.host] = 1 if queue.host in probing else per_host
+        available = queue.waiting if queue.host in probing else queue.due
+        room[queue.host] = max(0, min(caps[queue.host] - queue.in_flight, available))
+    # Round-robin: every host's first waiting delivery before any host's second. Within a round,
+    # hosts that answer go before hosts in trouble, and hosts with fewer requests outstanding
+    # (or hanging) before busier ones, then the longest waiting.
+    order = sorted(
+        (q for q in queues if room.get(q.host, 0) > 0),
+        key=lambda q: (q.host in troubled, q.in_flight, q.oldest or 0, q.host),
     )
+    take: dict[str, int] = {}
+    picked = 0
+    for round_ in range(1, per_host + 1):
+        hosts = [q.host for q in order if room[q.host] >= round_]
+        if not hosts or picked >= limit:
+            break
+        for host in hosts:
+            if picked >= limit:
+                break
+            if host in troubled and troubled[host] is None:
+                if budget <= 0:
+                    continue
+                budget -= 1
+            take[host] = take.get(host, 0) + 1
+            picked += 1
+    return ClaimPlan(take=take, caps=caps, probing=frozenset(probing))
+
+
+async def lease_planned(
+    db: Database, plan: ClaimPlan, lease: timedelta, finished: Sequence[int] = ()
+) -> list[Delivery]:
+    """Lease the deliveries PLAN names, each host's oldest first, never past its cap.
+
+    Two workers may plan at the same instant from the same counts. So that the per-host cap
+    holds across them, each host's requests in flight are counted again inside the write
+    transaction, which claims serialise on: SQLite's one writer, and on PostgreSQL a
+    transaction-scoped advisory lock (a plain transaction would count before the other commits).
+    Only rows still unleased are taken, so none is taken twice.
+    """
+    if not plan.take:
+        return []
+    now = utcnow()
     async with db.write() as session:
+        if not db.is_sqlite:
+            await session.exec(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
+        counted = (
+            select(col(Delivery.host), func.count())
+            .where(
+                col(Delivery.host).in_(list(plan.take)),
+                col(Delivery.state) == JobState.QUEUED,
+                col(Delivery.locked_until) >= now,
+                col(Delivery.id).not_in(finished),
+            )
+            .group_by(col(Delivery.host))
+        )
+        in_flight = dict((await session.exec(counted)).all())
+        takes = {host: min(n, plan.caps[host] - in_flight.get(host, 0)) for host, n in plan.take.items()}
+        heads = _heads_statement({host: n for host, n in takes.items() if n > 0}, plan.probing, now)
+        if heads is None:
+            return []
+        ids = list((await session.exec(heads)).scalars().all())
+        if not ids:
+            return []
+        statement = (
+            update(Delivery)
+            .where(col(Delivery.id).in_(ids), _unleased(now))
+            .values(locked_until=now + lease, lease_token=uuid.uuid4().hex)
+            .returning(Delivery)
+            .execution_options(synchronize_session=False)
+        )
         jobs = list((await session.exec(statement)).scalars().all())
     return sorted(jobs, key=lambda job: (job.next_attempt_at, job.id))
+
+
+def _failing_hosts():
+    """Hosts failing and not paused yet: the ones that share `failing_slots`. (A paused host is
+    not tried, and one probed after its pause gets one request at a time, spaced by the pause.)"""
+    return select(DeliveryHost.host).where(col(DeliveryHost.paused_until).is_(None))
+
+
+async def _failing_in_flight(session: AsyncSession, now: datetime, finished: Sequence[int]) -> int:
+    """Deliveries to failing hosts that some worker is sending now."""
+    leased = (
+        select(func.count())
+        .select_from(Delivery)
+        .where(
+            col(Delivery.host).in_(_failing_hosts()),
+            col(Delivery.state) == JobState.QUEUED,
+            col(Delivery.locked_until) >= now,
+            col(Delivery.id).not_in(finished),
+        )
+    )
+    return (await session.exec(leased)).one()
+
+
+def _heads_statement(takes: dict[str, int], probing: frozenset[str], now: datetime) -> TextClause | None:
+    """The ids of each host's oldest TAKES[host] unleased deliveries (due ones, unless PROBING).
+
+    One UNION ALL of a small index read per host. Written as text: built with the expression
+    language, a union of 64 such reads cost more to compile than to run.
+    """
+    if not takes:
+        return None
+    parts = []
+    params: dict[str, object] = {"queued": JobState.QUEUED.value}
+    for n, (host, count) in enumerate(takes.items()):
+        due = "" if host in probing else " AND next_attempt_at <= :now"
+        # Oldest first; the lease as a tie-break only makes the order the index's own, so a
+        # host with a backlog of thousands is read from the index's head, with no sort.
+        parts.append(
+            f"SELECT id FROM (SELECT id FROM deliveries WHERE host = :host{n} AND state = :queued"
+            f" AND (locked_until IS NULL OR locked_until < :now){due}"
+            f" ORDER BY next_attempt_at, locked_until, id LIMIT :take{n}) AS head{n}"
+        )
+        params[f"host{n}"] = host
+        params[f"take{n}"] = count
+    return (
+        text(" UNION ALL ".join(parts))
+        .bindparams(bindparam("now", now, type_=UTCDateTime()), **params)
+        .columns(id=Integer())
+    )
 
 
 def _unleased(now: datetime):

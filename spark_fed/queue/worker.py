@@ -100,6 +100,9 @@ class Worker(Generic[J]):
         self.stop_grace = stop_grace
         # Every job claimed and not yet settled, running or waiting in `_settled`: leases to renew.
         self._held: dict[int, J] = {}
+        # Renewing and settling write the same rows; one at a time, or PostgreSQL may find the two
+        # transactions locking them in opposite orders (a deadlock, and leases left to run out).
+        self._writing_held = asyncio.Lock()
 
     def wake(self) -> None:
         """Work was queued in this process: look now instead of at the next poll."""
@@ -141,7 +144,8 @@ class Worker(Generic[J]):
             if not held:
                 continue
             try:
-                await jobs.renew(self.db, self.model, held, self.lease)
+                async with self._writing_held:
+                    await jobs.renew(self.db, self.model, held, self.lease)
             except Exception:
                 # Leases not renewed run out: the jobs may run twice, never get lost.
                 log.exception("%s worker: renewing %d leases failed", self.model.__tablename__, len(held))
@@ -170,12 +174,19 @@ class Worker(Generic[J]):
         return len(batch)
 
     async def _wait(self, stop: asyncio.Event, *, idle: bool) -> None:
-        """Until a slot frees up, work is queued here, or the poll interval passes."""
+        """Until a slot frees up, work is queued here, or the poll interval passes.
+
+        After a claim that found nothing while jobs run, a finished job does not trigger the next
+        claim at once: a claim reads the queue, and with a thousand requests in flight (or hanging)
+        each finishing one would cost a read of it, and a write of the one outcome. The next
+        claim waits FLUSH_EVERY_SECONDS instead, unless work is queued here meanwhile.
+        """
         if self._in_flight and not idle and len(self._in_flight) < self.concurrency:
             return  # slots left and work was found: claim again at once
         waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
-        waiters |= set(self._in_flight)
-        timeout = FLUSH_EVERY_SECONDS if self._settled else POLL_SECONDS
+        if not idle:
+            waiters |= set(self._in_flight)
+        timeout = FLUSH_EVERY_SECONDS if self._settled or (idle and self._in_flight) else POLL_SECONDS
         try:
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -219,7 +230,8 @@ class Worker(Generic[J]):
         try:
             if self.before_settling is not None:
                 await self.before_settling()
-            await jobs.settle(self.db, self.model, settled, self.keep_done)
+            async with self._writing_held:
+                await jobs.settle(self.db, self.model, settled, self.keep_done)
         except Exception:
             # The leases run out and the jobs run again: handlers tolerate a repeat.
             log.exception("%s worker: settling %d jobs failed", self.model.__tablename__, len(settled.jobs()))
