@@ -4,7 +4,7 @@ The claim counts the queue per host (in flight, due, waiting) in one pass over t
 takes a host's oldest due deliveries from it, instead of ranking the whole queue.
 
 Revision ID: 0023
-Revises: 0017
+Revises: 0022
 Create Date: 2026-12-08
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0017"
+down_revision: str | None = "0022"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
