@@ -167,6 +167,9 @@ async def test_every_shared_operation_answers_in_mastodons_shapes(start_spark, a
     )
     await _ok(await anonymous.get(f"/api/v1/polls/{asked['poll']['id']}"))
     await _ok(await carol_api.post(f"/api/v1/polls/{asked['poll']['id']}/votes", data={"choices[]": "0"}))
+    await _ok(await alice_api.put(f"/api/v1/statuses/{asked['id']}", data={"status": "tea, or?"}))
+    revised = await _ok(await anonymous.get(f"/api/v1/statuses/{asked['id']}/history"))
+    assert [r["poll"] for r in revised] == [{"options": [{"title": "yes"}, {"title": "no"}]}] * 2
     quotes = await _ok(await alice_api.get(f"/api/v1/statuses/{post['id']}/quotes"))
     assert [s["id"] for s in quotes] == [quoting["id"]]
     revoked = await _ok(await alice_api.post(f"/api/v1/statuses/{post['id']}/quotes/{quoting['id']}/revoke"))

@@ -1,6 +1,7 @@
 """Edit history: every edit, local or remote, keeps the revision it replaces (docs/posts.md)."""
 
 import asyncio
+import json
 
 import aiohttp
 from mastodon import Mastodon
@@ -9,7 +10,8 @@ from sqlmodel import select
 
 from outbox import posts
 from spark_fed import edits
-from spark_fed.models import Notification, Status, StatusEdit
+from spark_fed.models import Notification, Poll, Status, StatusEdit
+from spark_fed.polls import PollSpec
 
 from .conftest import Spark, eventually
 from .peers import FakeMastodon
@@ -155,3 +157,92 @@ async def test_a_remote_edit_from_mastodon_keeps_history(spark: Spark, aiohttp_s
         count = select(func.count()).select_from(StatusEdit)
         assert (await session.exec(count)).one() == 1
         assert (await session.exec(select(Notification))).all() == []
+
+
+async def test_a_remote_poll_whose_options_change_keeps_both_option_sets(
+    spark: Spark, aiohttp_server
+) -> None:
+    peer = FakeMastodon("bob")
+    await peer.start(aiohttp_server)
+    await _follow_peer(spark, peer)
+    create = peer.create_question("bob", "Best season?", ["Spring", "Autumn"])
+    question_id = create["object"]["id"]
+    assert (await peer.send(create, f"{spark.base}/inbox", "bob")).status == 202
+
+    async def stored() -> Status | None:
+        async with spark.db.read() as session:
+            return (await session.exec(select(Status).where(Status.uri == question_id))).first()
+
+    status = await eventually(stored, what="bob's poll to be stored")
+    assert [r["poll"] for r in await _history(spark, status.id)] == [
+        {"options": [{"title": "Spring"}, {"title": "Autumn"}]}
+    ]
+
+    edit = peer.edit_question("bob", question_id, ["Summer", "Winter", "Spring"])
+    assert (await peer.send(edit, f"{spark.base}/inbox", "bob")).status == 202
+
+    async def edited() -> list[dict] | None:
+        history = await _history(spark, status.id)
+        return history if len(history) == 2 else None
+
+    history = await eventually(edited, what="bob's changed options to be kept as a revision")
+    assert [[o["title"] for o in r["poll"]["options"]] for r in history] == [
+        ["Spring", "Autumn"],
+        ["Summer", "Winter", "Spring"],
+    ]
+
+    # New counts are no edit: the poll changes, its history does not.
+    counts = peer.update_question("bob", question_id, [3, 1, 2], 6)
+    assert (await peer.send(counts, f"{spark.base}/inbox", "bob")).status == 202
+
+    async def counted() -> bool:
+        async with spark.db.read() as session:
+            poll = await session.get(Poll, status.id)
+            return poll is not None and poll.tallies == [3, 1, 2]
+
+    await eventually(counted, what="the counts-only Update to be applied")
+    assert await _history(spark, status.id) == history
+    async with spark.db.read() as session:
+        count = select(func.count()).select_from(StatusEdit).where(StatusEdit.status_id == status.id)
+        assert (await session.exec(count)).one() == 1
+
+    # Options changed without a newer `updated` start the poll afresh all the same: kept too.
+    unedited = peer.update_question("bob", question_id, [0, 0, 0], 0)
+    unedited["id"] += "-options"
+    unedited["object"]["oneOf"] = unedited["object"]["oneOf"][:2]
+    assert (await peer.send(unedited, f"{spark.base}/inbox", "bob")).status == 202
+
+    async def replaced() -> list[dict] | None:
+        found = await _history(spark, status.id)
+        return found if len(found) == 3 else None
+
+    history = await eventually(replaced, what="options changed without an edit to be kept")
+    assert [[o["title"] for o in r["poll"]["options"]] for r in history] == [
+        ["Spring", "Autumn"],
+        ["Summer", "Winter", "Spring"],
+        ["Summer", "Winter"],
+    ]
+
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{spark.base}/web/statuses/{status.id}/history") as r,
+    ):
+        assert r.status == 200
+        page = await r.text()
+    assert page.count('class="revision-poll"') == 3
+    assert "<li>Autumn</li>" in page and "<li>Summer</li>" in page
+
+
+async def test_a_local_edit_keeps_the_poll_options_and_a_post_without_poll_has_none(spark: Spark) -> None:
+    alice = await spark.user("alice")
+    asked = await posts.post(spark.ctx, alice, "Tea or coffee?", poll=PollSpec(["Tea", "Coffee"], 3600))
+    await posts.edit(spark.ctx, alice, asked.uri, "Tea or coffee, today?")
+    async with spark.db.read() as session:
+        kept = (await session.exec(select(StatusEdit.poll).where(StatusEdit.status_id == asked.id))).all()
+    assert [json.loads(p) for p in kept] == [{"options": [{"title": "Tea"}, {"title": "Coffee"}]}]
+    assert [r["poll"] for r in await _history(spark, asked.id)] == [
+        {"options": [{"title": "Tea"}, {"title": "Coffee"}]}
+    ] * 2
+    plain = await posts.post(spark.ctx, alice, "no question")
+    await posts.edit(spark.ctx, alice, plain.uri, "still no question")
+    assert [r["poll"] for r in await _history(spark, plain.id)] == [None, None]

@@ -27,6 +27,7 @@ from ..singleflight import SingleFlight
 from ..statuses import NewStatus, edit_status, store_statuses
 from .actors import ActorNotFound, RemoteActors
 from .documents import id_of, same_origin
+from .question_edits import refresh_unedited
 from .questions import question_poll, refresh_poll
 
 log = logging.getLogger(__name__)
@@ -198,9 +199,9 @@ class RemoteNotes:
             status = (await session.exec(select(Status).where(Status.uri == uri))).first()
             if status is None or status.account_id != sender.id:
                 return None
-            await refresh_poll(session, status, note)  # counts change without a newer `updated`
             edited = _time(note.get("updated"))
             if edited is None or (status.edited_at is not None and edited <= status.edited_at):
+                await refresh_unedited(session, status, note)  # counts change without a newer `updated`
                 return status
             summary = _plain(note.get("summary"), 2000)
             source = Written(_content(note), await _mentioned(session, note), _hashtags(note))
@@ -213,6 +214,7 @@ class RemoteNotes:
                 sensitive=note.get("sensitive") is True or bool(summary),
                 card=_may_have_card(note),
             )
+            await refresh_poll(session, status, note)  # after the revision keeps its options
             await replace_note_attachments(session, status.id, note_attachments(note, sender.id))
         return status
 

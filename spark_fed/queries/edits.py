@@ -8,14 +8,16 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..models import MediaAttachment, Status, StatusEdit
+from ..edits import revision_poll
+from ..models import MediaAttachment, Poll, Status, StatusEdit
 from ..models.media import MediaKind
 
 
 @dataclass(frozen=True)
 class Revision:
     """How a status read from CREATED_AT: MEDIA are its attachments then, each with its
-    description then (an attachment since deleted is left out)."""
+    description then (an attachment since deleted is left out); POLL its poll's options then
+    (``{"options": [{"title": ...}]}``), None when it had no poll."""
 
     content: str
     summary: str
@@ -27,7 +29,8 @@ class Revision:
 
 async def revisions(session: AsyncSession, status: Status) -> list[Revision]:
     """STATUS's history: its kept earlier revisions, then itself as it reads now (a status never
-    edited has the one revision). Two queries, plus one for the attachments named."""
+    edited has the one revision). Three queries: the kept revisions, the attachments named and
+    the status's poll now."""
     kept = (
         await session.exec(
             select(StatusEdit)
@@ -67,6 +70,7 @@ async def revisions(session: AsyncSession, status: Status) -> list[Revision]:
             sensitive=status.sensitive,
             created_at=status.edited_at or status.published,
             media=[(m, m.description) for m in current],
+            poll=revision_poll(await session.get(Poll, status.id)),
         )
     )
     return found

@@ -1256,6 +1256,31 @@ class FakeMastodon:
             "object": copy.deepcopy(question),
         }
 
+    def edit_question(self, username: str, question_id: str, options: Sequence[str]) -> dict[str, Any]:
+        """``UpdateSerializer`` of a status whose poll options were edited: the poll starts afresh (no
+        votes, no voters), the Question carries ``updated`` (the edit time), ``#updates/<epoch>``."""
+        status_id = question_id.rsplit("/", 1)[-1]
+        stored = self.accounts[username].statuses[status_id]["create"]
+        question = stored["object"]
+        key = "anyOf" if "anyOf" in question else "oneOf"
+        question[key] = [
+            {"type": "Note", "name": title, "replies": {"type": "Collection", "totalItems": 0}}
+            for title in options
+        ]
+        question["votersCount"] = 0
+        now = time.time()
+        question["updated"] = _iso(now)
+        return {
+            "@context": stored["@context"],
+            "id": f"{question_id}#updates/{int(now)}{next(self._ids)}",
+            "type": "Update",
+            "actor": self.actor_id(username),
+            "published": question["updated"],
+            "to": question["to"],
+            "cc": question["cc"],
+            "object": copy.deepcopy(question),
+        }
+
     def vote(self, username: str, question_id: str, author_actor_id: str, title: str) -> dict[str, Any]:
         """``ActivityPub::VoteSerializer``: a Create of a Note with only ``name`` (the option's text),
         ``attributedTo``, ``inReplyTo`` (the poll) and ``to`` (its author, a plain string), no content."""
