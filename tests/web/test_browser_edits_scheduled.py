@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from outbox import posts
 from spark_fed.models import ScheduledStatus
+from spark_fed.polls import PollSpec
 from tests.conftest import Spark
 
 from .support import sign_in, statuses, user
@@ -47,6 +48,21 @@ async def test_edited_marker_opens_every_version(start_spark, new_page, screensh
         await expect(versions.nth(2)).to_contain_text("Original")
         await expect(versions.nth(2)).to_contain_text("The first draft of a thought")
         await screenshot(page, f"edit-history-{name}")
+
+
+async def test_history_shows_each_versions_poll_options(start_spark, new_page, screenshot) -> None:
+    spark = await start_spark()
+    alice = await user(spark, "alice", display_name="Alice")
+    asked = await posts.post(spark.ctx, alice, "Tea or coffee?", poll=PollSpec(["Tea", "Coffee"], 3600))
+    await posts.edit(spark.ctx, alice, asked.uri, "Tea or coffee, this morning?")
+    for name, options in (("phone", PHONE), ("desktop", DESKTOP)):
+        page = await new_page(**options)
+        await page.goto(f"{spark.base}/web/statuses/{asked.id}/history")
+        versions = page.locator("li.revision")
+        await expect(versions).to_have_count(2)
+        for n in range(2):
+            await expect(versions.nth(n).locator(".revision-poll li")).to_have_text(["Tea", "Coffee"])
+        await screenshot(page, f"edit-history-poll-{name}")
 
 
 async def test_schedule_from_the_composer_then_reschedule_and_cancel(
