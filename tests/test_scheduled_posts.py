@@ -197,18 +197,9 @@ async def test_a_lease_lost_to_a_cancel_publishes_nothing(spark: Spark) -> None:
 
 
 def test_post_at_and_scheduled_commands(tmp_path, capsys) -> None:
-    from spark_fed.cli import main
+    from tests.cli import cli_runner
 
-    config = tmp_path / "spark.toml"
-    config.write_text(
-        f'[server]\ndomain = "spark.test"\n[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/s.db"\n'
-    )
-
-    def run(*args: str) -> tuple[int, str, str]:
-        status = main(["--config", str(config), *args])
-        out, err = capsys.readouterr()
-        return status, out, err
-
+    run = cli_runner(tmp_path, capsys)
     assert run("users", "create", "alice")[0] == 0
     at = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     status, out, err = run("post", "alice", "from the command line", "--at", at, "--cw", "later")
