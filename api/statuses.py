@@ -5,7 +5,7 @@ import asyncio
 from aiohttp import web
 
 from outbox import interactions, posts
-from outbox.scheduled import Draft
+from outbox.scheduled import Draft, post_now
 from spark_fed.accounts import posting_defaults
 from spark_fed.cache import TTLCache
 from spark_fed.errors import UnprocessableEntity, UsageError
@@ -89,17 +89,11 @@ async def _create_status(request: web.Request, viewer) -> Status:
         async with ctx.db.read() as session:
             quoted = await status_or_404(session, _int(data["quoted_status_id"]), viewer)
     try:
-        status = await posts.post(
+        status = await post_now(
             ctx,
             viewer,
-            draft.text,
-            visibility=draft.visibility,
-            reply_to=parent.uri if parent else None,
-            cw=draft.spoiler_text,
-            language=draft.language,
-            media_ids=draft.media_ids,
-            sensitive=draft.sensitive,
-            poll=draft.poll_spec(),
+            draft,
+            parent,
             quote=quoted,
             quote_policy=params.text(data.get("quote_approval_policy")) or None,
         )

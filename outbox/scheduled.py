@@ -76,6 +76,25 @@ class Draft:
         return cls(**{key: data.get(key) for key in cls.__dataclass_fields__ if key in data})
 
 
+async def post_now(ctx: Context, author: Account, draft: Draft, parent: Status | None, **more: Any) -> Status:
+    """Post DRAFT now, as a reply to PARENT if given: the one reading of a draft's fields that
+    both an immediate post (the API) and a scheduled one coming due share. MORE is passed on to
+    `posts.post` (quote, quote_policy, first)."""
+    return await posts.post(
+        ctx,
+        author,
+        draft.text,
+        visibility=draft.visibility,
+        reply_to=parent.uri if parent else None,
+        cw=draft.spoiler_text,
+        language=draft.language,
+        media_ids=draft.media_ids,
+        sensitive=draft.sensitive,
+        poll=draft.poll_spec(),
+        **more,
+    )
+
+
 async def schedule(ctx: Context, author: Account, draft: Draft, at: datetime) -> ScheduledStatus:
     """Keep DRAFT to be posted at AT; UsageError for a time out of bounds, a limit reached, or a
     draft `posts.post` would refuse."""
@@ -150,19 +169,7 @@ async def publish(ctx: Context, job: ScheduledStatus) -> None:
             raise GiveUp("cancelled, or published by another worker")
 
     try:
-        await posts.post(
-            ctx,
-            author,
-            draft.text,
-            visibility=draft.visibility,
-            reply_to=parent.uri if parent else None,
-            cw=draft.spoiler_text,
-            language=draft.language,
-            media_ids=draft.media_ids,
-            sensitive=draft.sensitive,
-            first=claim_row,
-            poll=draft.poll_spec(),
-        )
+        await post_now(ctx, author, draft, parent, first=claim_row)
     except UsageError as exc:
         raise GiveUp(str(exc)) from None
 

@@ -1,5 +1,6 @@
 """ActivityStreams vocabulary that Spark emits and reads."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 AS2 = "https://www.w3.org/ns/activitystreams"
@@ -33,3 +34,16 @@ def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+def as_time(value: Any) -> datetime | None:
+    """An AS2 date-time (`published`, `updated`, `endTime`, …) as an aware datetime; anything
+    that is not one is None, so a peer's bad date is read as "not given". A time without a
+    zone is taken as UTC."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -3,23 +3,15 @@
 from sqlmodel import select
 
 from spark_fed.models import Account
-from spark_fed.tokens import create_token, parse_scopes
 
+from .api_clients import api_client
 from .conftest import Spark, eventually
-
-
-async def _client(spark: Spark, aiohttp_client, name: str, **kwargs):
-    account = await spark.user(name, **kwargs)
-    token = await create_token(spark.db, account, parse_scopes("read write follow"))
-    client = await aiohttp_client(spark.server)
-    client.session.headers["Authorization"] = f"Bearer {token}"
-    return client, account
 
 
 async def test_update_credentials_reaches_followers(start_spark, aiohttp_client) -> None:
     a, b = await start_spark(), await start_spark()
-    client, alice = await _client(a, aiohttp_client, "alice")
-    bobs, _bob = await _client(b, aiohttp_client, "bob")
+    client, alice = await api_client(a, aiohttp_client, "alice")
+    bobs, _bob = await api_client(b, aiohttp_client, "bob")
     remote = await (await bobs.get("/api/v1/accounts/lookup", params={"acct": f"alice@{a.domain}"})).json()
     await bobs.post(f"/api/v1/accounts/{remote['id']}/follow")
 
@@ -45,8 +37,8 @@ async def test_update_credentials_reaches_followers(start_spark, aiohttp_client)
 
 
 async def test_follow_requests_and_lists(spark: Spark, aiohttp_client) -> None:
-    alices, alice = await _client(spark, aiohttp_client, "alice", locked=True)
-    bobs, bob = await _client(spark, aiohttp_client, "bob")
+    alices, alice = await api_client(spark, aiohttp_client, "alice", locked=True)
+    bobs, bob = await api_client(spark, aiohttp_client, "bob")
     rel = await (await bobs.post(f"/api/v1/accounts/{alice.id}/follow")).json()
     assert rel["requested"] is True and rel["following"] is False
     pending = await (await alices.get("/api/v1/follow_requests")).json()
@@ -81,8 +73,8 @@ async def test_follow_requests_and_lists(spark: Spark, aiohttp_client) -> None:
 
 async def test_search_resolves_remote_accounts_and_posts(start_spark, aiohttp_client) -> None:
     a, b = await start_spark(), await start_spark()
-    client, _alice = await _client(a, aiohttp_client, "alice")
-    bobs, _bob = await _client(b, aiohttp_client, "bob")
+    client, _alice = await api_client(a, aiohttp_client, "alice")
+    bobs, _bob = await api_client(b, aiohttp_client, "bob")
     post = await (await bobs.post("/api/v1/statuses", data={"status": "find me"})).json()
     found = await (
         await client.get("/api/v2/search", params={"q": f"@bob@{b.domain}", "resolve": "true"})
@@ -98,7 +90,7 @@ async def test_search_resolves_remote_accounts_and_posts(start_spark, aiohttp_cl
 
 
 async def test_markers_and_idempotent_posts(spark: Spark, aiohttp_client) -> None:
-    client, _alice = await _client(spark, aiohttp_client, "alice")
+    client, _alice = await api_client(spark, aiohttp_client, "alice")
     saved = await (await client.post("/api/v1/markers", data={"home[last_read_id]": "123"})).json()
     assert saved["home"]["last_read_id"] == "123" and saved["home"]["version"] == 1
     await client.post("/api/v1/markers", json={"home": {"last_read_id": "456"}})
@@ -114,7 +106,7 @@ async def test_markers_and_idempotent_posts(spark: Spark, aiohttp_client) -> Non
 
 
 async def test_bot_and_posting_defaults(spark: Spark, aiohttp_client) -> None:
-    client, _alice = await _client(spark, aiohttp_client, "alice")
+    client, _alice = await api_client(spark, aiohttp_client, "alice")
     resp = await client.patch(
         "/api/v1/accounts/update_credentials",
         data={"bot": "true", "source[privacy]": "private", "source[language]": "de"},

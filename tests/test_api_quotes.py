@@ -11,19 +11,11 @@ from sqlmodel import select
 from spark_fed.accounts import set_password_hash
 from spark_fed.models import Notification, Status
 from spark_fed.passwords import hash_password
-from spark_fed.tokens import create_token, parse_scopes
 
+from .api_clients import api_client
 from .conftest import Spark
 
 PASSWORD = "a long enough password"
-
-
-async def _client(spark: Spark, aiohttp_client, name: str):
-    account = await spark.user(name)
-    token = await create_token(spark.db, account, parse_scopes("read write follow"))
-    client = await aiohttp_client(spark.server)
-    client.session.headers["Authorization"] = f"Bearer {token}"
-    return client, account
 
 
 def _sign_in(base: str, username: str) -> Mastodon:
@@ -69,9 +61,9 @@ async def test_mastodon_py_quotes_lists_and_revokes(spark: Spark) -> None:
 
 
 async def test_quotes_nest_one_level_and_edits_reach_the_quoters(spark: Spark, aiohttp_client) -> None:
-    alice_api, _ = await _client(spark, aiohttp_client, "alice")
-    bob_api, bob = await _client(spark, aiohttp_client, "bob")
-    carol_api, _ = await _client(spark, aiohttp_client, "carol")
+    alice_api, _ = await api_client(spark, aiohttp_client, "alice")
+    bob_api, bob = await api_client(spark, aiohttp_client, "bob")
+    carol_api, _ = await api_client(spark, aiohttp_client, "carol")
     first = await (await alice_api.post("/api/v1/statuses", data={"status": "first"})).json()
     assert first["quote"] is None
     assert first["quote_approval"] == {"automatic": ["public"], "manual": [], "current_user": "automatic"}
@@ -94,8 +86,8 @@ async def test_quotes_nest_one_level_and_edits_reach_the_quoters(spark: Spark, a
 
 
 async def test_what_may_not_be_quoted_is_refused_and_nothing_stored(spark: Spark, aiohttp_client) -> None:
-    alice_api, alice = await _client(spark, aiohttp_client, "alice")
-    bob_api, _ = await _client(spark, aiohttp_client, "bob")
+    alice_api, alice = await api_client(spark, aiohttp_client, "alice")
+    bob_api, _ = await api_client(spark, aiohttp_client, "bob")
     direct = await (
         await alice_api.post("/api/v1/statuses", data={"status": "@bob secret", "visibility": "direct"})
     ).json()
@@ -119,7 +111,7 @@ async def test_what_may_not_be_quoted_is_refused_and_nothing_stored(spark: Spark
         response = await bob_api.post("/api/v1/statuses", data=body)
         assert response.status == status, body
         assert set(await response.json()) == {"error"}
-    carol_api, _ = await _client(spark, aiohttp_client, "carol")
+    carol_api, _ = await api_client(spark, aiohttp_client, "carol")
     response = await carol_api.post(
         "/api/v1/statuses", data={"status": "x", "quoted_status_id": private["id"]}
     )
@@ -128,7 +120,7 @@ async def test_what_may_not_be_quoted_is_refused_and_nothing_stored(spark: Spark
 
 
 async def test_the_default_quote_policy_is_a_setting(spark: Spark, aiohttp_client) -> None:
-    alice_api, _ = await _client(spark, aiohttp_client, "alice")
+    alice_api, _ = await api_client(spark, aiohttp_client, "alice")
     response = await alice_api.patch(
         "/api/v1/accounts/update_credentials", data={"source[quote_policy]": "nobody"}
     )

@@ -1,25 +1,10 @@
 """Bookmarks, the favourites list and pinned posts through the client API (raw HTTP)."""
 
-from sqlalchemy import func
-from sqlmodel import select
-
 from spark_fed.models import Bookmark, StatusPin
-from spark_fed.tokens import create_token, parse_scopes
 
+from .api_clients import api_client
 from .conftest import Spark
-
-
-async def _client(spark: Spark, aiohttp_client, name: str, **kwargs):
-    account = await spark.user(name, **kwargs)
-    token = await create_token(spark.db, account, parse_scopes("read write follow"))
-    client = await aiohttp_client(spark.server)
-    client.session.headers["Authorization"] = f"Bearer {token}"
-    return client, account
-
-
-async def _count(spark: Spark, model) -> int:
-    async with spark.db.read() as session:
-        return (await session.exec(select(func.count()).select_from(model))).one()
+from .rows import count_rows
 
 
 async def _post(client, text: str, visibility: str = "public") -> dict:
@@ -31,13 +16,13 @@ async def _post(client, text: str, visibility: str = "public") -> dict:
 async def test_bookmarks_page_by_the_bookmark_and_hide_what_is_no_longer_visible(
     spark: Spark, aiohttp_client
 ) -> None:
-    alices, _alice = await _client(spark, aiohttp_client, "alice")
-    bobs, bob = await _client(spark, aiohttp_client, "bob")
+    alices, _alice = await api_client(spark, aiohttp_client, "alice")
+    bobs, bob = await api_client(spark, aiohttp_client, "bob")
     old, new = await _post(alices, "old one"), await _post(alices, "new one")
     first = await (await bobs.post(f"/api/v1/statuses/{new['id']}/bookmark")).json()
     assert first["bookmarked"] is True and first["id"] == new["id"]
     again = await (await bobs.post(f"/api/v1/statuses/{new['id']}/bookmark")).json()
-    assert again["bookmarked"] is True and await _count(spark, Bookmark) == 1  # idempotent
+    assert again["bookmarked"] is True and await count_rows(spark, Bookmark) == 1  # idempotent
     await bobs.post(f"/api/v1/statuses/{old['id']}/bookmark")
     # Bookmarked last, so listed first, though older as a post.
     resp = await bobs.get("/api/v1/bookmarks", params={"limit": "1"})
@@ -65,21 +50,21 @@ async def test_bookmarks_page_by_the_bookmark_and_hide_what_is_no_longer_visible
 
 
 async def test_bookmarking_an_invisible_post_is_404_and_stores_nothing(spark: Spark, aiohttp_client) -> None:
-    alices, _alice = await _client(spark, aiohttp_client, "alice")
-    bobs, _bob = await _client(spark, aiohttp_client, "bob")
+    alices, _alice = await api_client(spark, aiohttp_client, "alice")
+    bobs, _bob = await api_client(spark, aiohttp_client, "bob")
     secret = await _post(alices, "for my followers", "private")
     for path in ("bookmark", "pin"):
         resp = await bobs.post(f"/api/v1/statuses/{secret['id']}/{path}")
         assert resp.status == 404 and "error" in await resp.json()
     assert (await bobs.post("/api/v1/statuses/99999999999/bookmark")).status == 404
     assert (await bobs.post("/api/v1/statuses/x/bookmark")).status == 404
-    assert await _count(spark, Bookmark) == 0 and await _count(spark, StatusPin) == 0
+    assert await count_rows(spark, Bookmark) == 0 and await count_rows(spark, StatusPin) == 0
     assert (await bobs.get("/api/v1/bookmarks", params={"max_id": "nope"})).status == 400
 
 
 async def test_favourites_list_pages_by_the_like(spark: Spark, aiohttp_client) -> None:
-    alices, _alice = await _client(spark, aiohttp_client, "alice")
-    bobs, _bob = await _client(spark, aiohttp_client, "bob")
+    alices, _alice = await api_client(spark, aiohttp_client, "alice")
+    bobs, _bob = await api_client(spark, aiohttp_client, "bob")
     posts = [await _post(alices, f"post {n}") for n in range(3)]
     for post in (posts[2], posts[0], posts[1]):
         await bobs.post(f"/api/v1/statuses/{post['id']}/favourite")
@@ -95,15 +80,15 @@ async def test_favourites_list_pages_by_the_like(spark: Spark, aiohttp_client) -
 
 
 async def test_pins_follow_mastodons_rules(spark: Spark, aiohttp_client) -> None:
-    alices, alice = await _client(spark, aiohttp_client, "alice")
-    bobs, _bob = await _client(spark, aiohttp_client, "bob")
+    alices, alice = await api_client(spark, aiohttp_client, "alice")
+    bobs, _bob = await api_client(spark, aiohttp_client, "bob")
     posts = [await _post(alices, f"pin me {n}") for n in range(6)]
     for post in posts[:5]:
         pinned = await (await alices.post(f"/api/v1/statuses/{post['id']}/pin")).json()
         assert pinned["pinned"] is True
     resp = await alices.post(f"/api/v1/statuses/{posts[5]['id']}/pin")
     assert resp.status == 422 and "maximum" in (await resp.json())["error"]
-    assert await _count(spark, StatusPin) == 5
+    assert await count_rows(spark, StatusPin) == 5
     # Pinning a pinned one again is no sixth pin.
     assert (await alices.post(f"/api/v1/statuses/{posts[0]['id']}/pin")).status == 200
     # Newest pin first; `pinned` shows to the author only.
@@ -122,7 +107,7 @@ async def test_pins_follow_mastodons_rules(spark: Spark, aiohttp_client) -> None
     direct = await _post(alices, "@bob psst", "direct")
     resp = await alices.post(f"/api/v1/statuses/{direct['id']}/pin")
     assert resp.status == 422 and "direct" in (await resp.json())["error"]
-    assert await _count(spark, StatusPin) == 4
+    assert await count_rows(spark, StatusPin) == 4
     unpinned = await (await alices.post(f"/api/v1/statuses/{posts[1]['id']}/unpin")).json()
-    assert unpinned["pinned"] is False and await _count(spark, StatusPin) == 3
+    assert unpinned["pinned"] is False and await count_rows(spark, StatusPin) == 3
     assert (await bobs.post(f"/api/v1/statuses/{posts[2]['id']}/unpin")).status == 422

@@ -5,22 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from spark_fed.cli import main
+from tests.cli import CliRun, cli_runner
 
 
 @pytest.fixture
-def run(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    config = tmp_path / "spark.toml"
-    config.write_text(
-        f'[server]\ndomain = "spark.test"\n[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/s.db"\n'
-    )
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        status = main(["--config", str(config), *args])
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return invoke
+def run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> CliRun:
+    return cli_runner(tmp_path, capsys)
 
 
 def _post(run, name: str, text: str, *more: str) -> str:

@@ -4,32 +4,20 @@ import asyncio
 from datetime import timedelta
 
 from sqlalchemy import update
-from sqlmodel import func, select
+from sqlmodel import select
 
 from spark_fed.models import Notification, Poll, PollJob, PollVote, Status
 from spark_fed.models.types import utcnow
-from spark_fed.tokens import create_token, parse_scopes
 
+from .api_clients import api_client
 from .conftest import Spark, eventually
+from .rows import count_rows
 from .test_mastodon_py import _sign_in, _with_password
 
 
-async def _client(spark: Spark, aiohttp_client, name: str):
-    account = await spark.user(name)
-    token = await create_token(spark.db, account, parse_scopes("read write follow"))
-    client = await aiohttp_client(spark.server)
-    client.session.headers["Authorization"] = f"Bearer {token}"
-    return client, account
-
-
-async def _count(spark: Spark, model) -> int:
-    async with spark.db.read() as session:
-        return (await session.exec(select(func.count()).select_from(model))).one()
-
-
 async def test_a_poll_is_created_read_and_voted_on(spark: Spark, aiohttp_client) -> None:
-    alices, _alice = await _client(spark, aiohttp_client, "alice")
-    bobs, _bob = await _client(spark, aiohttp_client, "bob")
+    alices, _alice = await api_client(spark, aiohttp_client, "alice")
+    bobs, _bob = await api_client(spark, aiohttp_client, "bob")
     form = [
         ("status", "Tea or coffee?"),
         ("poll[options][]", "Tea"),
@@ -61,8 +49,8 @@ async def test_a_poll_is_created_read_and_voted_on(spark: Spark, aiohttp_client)
 
 
 async def test_multiple_choice_and_hidden_totals(spark: Spark, aiohttp_client) -> None:
-    alices, _alice = await _client(spark, aiohttp_client, "alice")
-    bobs, _bob = await _client(spark, aiohttp_client, "bob")
+    alices, _alice = await api_client(spark, aiohttp_client, "alice")
+    bobs, _bob = await api_client(spark, aiohttp_client, "bob")
     body = {
         "status": "Pick any",
         "poll": {"options": ["A", "B", "C"], "expires_in": 600, "multiple": True, "hide_totals": True},
@@ -80,17 +68,17 @@ async def test_multiple_choice_and_hidden_totals(spark: Spark, aiohttp_client) -
 
 
 async def test_one_choice_only_on_a_single_choice_poll(spark: Spark, aiohttp_client) -> None:
-    alices, _ = await _client(spark, aiohttp_client, "alice")
-    bobs, _ = await _client(spark, aiohttp_client, "bob")
+    alices, _ = await api_client(spark, aiohttp_client, "alice")
+    bobs, _ = await api_client(spark, aiohttp_client, "bob")
     body = {"status": "One", "poll": {"options": ["A", "B"], "expires_in": 600}}
     status = await (await alices.post("/api/v1/statuses", json=body)).json()
     resp = await bobs.post(f"/api/v1/polls/{status['poll']['id']}/votes", json={"choices": [0, 1]})
     assert resp.status == 422
-    assert await _count(spark, PollVote) == 0
+    assert await count_rows(spark, PollVote) == 0
 
 
 async def test_bad_polls_are_refused_and_nothing_is_stored(spark: Spark, aiohttp_client) -> None:
-    alices, _ = await _client(spark, aiohttp_client, "alice")
+    alices, _ = await api_client(spark, aiohttp_client, "alice")
     bad = [
         {"options": ["only one"], "expires_in": 600},
         {"options": [f"option {i}" for i in range(50)], "expires_in": 600},
@@ -110,12 +98,12 @@ async def test_bad_polls_are_refused_and_nothing_is_stored(spark: Spark, aiohttp
         assert "error" in await resp.json()
     form = [("status", "one option"), ("poll[options][]", "A"), ("poll[expires_in]", "600")]
     assert (await alices.post("/api/v1/statuses", data=form)).status == 422
-    assert await _count(spark, Status) == 0 and await _count(spark, Poll) == 0
+    assert await count_rows(spark, Status) == 0 and await count_rows(spark, Poll) == 0
 
 
 async def test_the_end_of_a_poll_notifies_the_author_and_voters(spark: Spark, aiohttp_client) -> None:
-    alices, alice = await _client(spark, aiohttp_client, "alice")
-    bobs, bob = await _client(spark, aiohttp_client, "bob")
+    alices, alice = await api_client(spark, aiohttp_client, "alice")
+    bobs, bob = await api_client(spark, aiohttp_client, "bob")
     body = {"status": "Quick one", "poll": {"options": ["Yes", "No"], "expires_in": 300}}
     status = await (await alices.post("/api/v1/statuses", json=body)).json()
     assert (
@@ -136,7 +124,7 @@ async def test_the_end_of_a_poll_notifies_the_author_and_voters(spark: Spark, ai
     mine = await (await bobs.get("/api/v1/notifications")).json()
     [ended] = [n for n in mine if n["type"] == "poll"]
     assert ended["status"]["poll"]["expired"] is True and ended["account"]["id"] == str(alice.id)
-    carols, _carol = await _client(spark, aiohttp_client, "carol")
+    carols, _carol = await api_client(spark, aiohttp_client, "carol")
     late = await carols.post(f"/api/v1/polls/{status['poll']['id']}/votes", json={"choices": [1]})
     assert late.status == 422 and "ended" in (await late.json())["error"]
 
@@ -164,7 +152,7 @@ async def test_mastodon_py_creates_a_poll_and_votes(spark: Spark) -> None:
 
 async def test_the_end_of_a_poll_survives_a_restart(start_spark, aiohttp_client) -> None:
     first = await start_spark()
-    alices, alice = await _client(first, aiohttp_client, "alice")
+    alices, alice = await api_client(first, aiohttp_client, "alice")
     body = {"status": "Still there?", "poll": {"options": ["Yes", "No"], "expires_in": 300}}
     await (await alices.post("/api/v1/statuses", json=body)).json()
     async with first.db.write() as session:  # the poll ends while the server is down

@@ -4,20 +4,12 @@ from sqlmodel import func, select
 
 from outbox import actions
 from spark_fed.models import Follow, FollowState, Poll, PollVote, Status
-from spark_fed.tokens import create_token, parse_scopes
 
+from .api_clients import api_client
 from .conftest import Spark, eventually
 from .peers import FakeMastodon
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-
-
-async def _client(spark: Spark, aiohttp_client, name: str):
-    account = await spark.user(name)
-    token = await create_token(spark.db, account, parse_scopes("read write follow"))
-    client = await aiohttp_client(spark.server)
-    client.session.headers["Authorization"] = f"Bearer {token}"
-    return client, account
 
 
 async def _follow(spark: Spark, follower, handle: str) -> None:
@@ -45,7 +37,7 @@ async def test_a_mastodon_poll_is_shown_voted_on_and_updated(
     spark = await start_spark()
     peer = FakeMastodon("bob")
     await peer.start(aiohttp_server)
-    alices, alice = await _client(spark, aiohttp_client, "alice")
+    alices, alice = await api_client(spark, aiohttp_client, "alice")
     await _follow(spark, alice, f"bob@{peer.domain}")
     create = peer.create_question("bob", "Best season?", ["Spring", "Autumn"])
     assert (await peer.send(create, f"{spark.base}/inbox", "bob")).status == 202
@@ -89,7 +81,7 @@ async def test_a_mastodon_vote_on_a_spark_poll_counts_once(
     spark = await start_spark(poll_update_seconds=0.0)
     peer = FakeMastodon("bob")
     await peer.start(aiohttp_server)
-    alices, alice = await _client(spark, aiohttp_client, "alice")
+    alices, alice = await api_client(spark, aiohttp_client, "alice")
     await peer.follow_remote("bob", alice.uri)
     await peer.wait_for(lambda r: r.type == "Accept" and r.verified)
     body = {"status": "Cats or dogs?", "poll": {"options": ["Cats", "Dogs"], "expires_in": 3600}}
@@ -125,9 +117,9 @@ async def test_a_mastodon_vote_on_a_spark_poll_counts_once(
 
 async def test_spark_to_spark_poll_and_vote(start_spark, aiohttp_client) -> None:
     a, b = await start_spark(poll_update_seconds=0.0), await start_spark(poll_update_seconds=0.0)
-    alices, _alice = await _client(a, aiohttp_client, "alice")
-    bobs, bob = await _client(b, aiohttp_client, "bob")
-    carols, _carol = await _client(b, aiohttp_client, "carol")
+    alices, _alice = await api_client(a, aiohttp_client, "alice")
+    bobs, bob = await api_client(b, aiohttp_client, "bob")
+    carols, _carol = await api_client(b, aiohttp_client, "carol")
     await _follow(b, bob, f"alice@{a.domain}")
     body = {
         "status": "Pick any",

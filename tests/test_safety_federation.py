@@ -4,7 +4,6 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import select
 
 from outbox import actions, posts, safety
@@ -17,16 +16,12 @@ from spark_fed.queries.timelines import TimelineKind, notifications, timeline
 from .conftest import Spark, eventually
 from .peers import FakeMastodon
 from .peers import safety as peer_safety
+from .rows import count_rows
 
 
 async def _rows(spark: Spark, model) -> list:
     async with spark.db.read() as session:
         return list((await session.exec(select(model))).all())
-
-
-async def _count(spark: Spark, model) -> int:
-    async with spark.db.read() as session:
-        return (await session.exec(select(func.count()).select_from(model))).one()
 
 
 async def _accepted(spark: Spark) -> bool:
@@ -35,7 +30,7 @@ async def _accepted(spark: Spark) -> bool:
 
 
 async def _drained(spark: Spark) -> bool:
-    return await _count(spark, Delivery) == 0
+    return await count_rows(spark, Delivery) == 0
 
 
 def _settled(kind: str):
@@ -176,7 +171,7 @@ async def test_a_blocked_mention_is_hidden_and_a_mute_sends_nothing(spark: Spark
     inbox_before = len(peer.inbox_log)
     muted = await safety.mute(spark.ctx, alice, f"carol@{peer.domain}")
     assert muted.notifications and muted.expires_at is None
-    assert await _count(spark, Delivery) == 0  # nothing queued
+    assert await count_rows(spark, Delivery) == 0  # nothing queued
     assert await home() == {"bob"}
     # Old and new posts alike, and a boost by bob of carol's post is hidden too.
     carol_note = peer.create_note("carol", "again")
@@ -260,7 +255,7 @@ async def test_a_forwarded_report_arrives_as_a_signed_flag(spark: Spark, aiohttp
     flags = len(peer.received("Flag"))
     kept = await safety.report(spark.ctx, alice, f"bob@{peer.domain}", comment="local only")
     assert not kept.forwarded and kept.uri is None
-    assert await _count(spark, Delivery) == 0
+    assert await count_rows(spark, Delivery) == 0
     assert len(peer.received("Flag")) == flags
 
 
@@ -358,4 +353,4 @@ async def test_bad_inputs_are_clear_errors_with_nothing_stored(spark: Spark, aio
     assert await _rows(spark, Report) == []
     # A local report is kept, and never forwarded (there is nowhere to forward it to).
     local = await safety.report(spark.ctx, alice, "@bobby", comment="hm", forward=True)
-    assert not local.forwarded and await _count(spark, Delivery) == 0
+    assert not local.forwarded and await count_rows(spark, Delivery) == 0

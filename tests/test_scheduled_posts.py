@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from mastodon import Mastodon
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from outbox import scheduled
@@ -18,14 +18,10 @@ from spark_fed.queue.scheduled import scheduled_worker
 
 from .conftest import Spark, eventually, free_port, test_config
 from .peers.misbehaving import Behaviour, Inbox
+from .rows import count_rows
 from .test_api_media import image_bytes
 from .test_delivery_leases import _worker
 from .test_mastodon_py import _sign_in, _with_password
-
-
-async def _count(spark: Spark, model) -> int:
-    async with spark.db.read() as session:
-        return (await session.exec(select(func.count()).select_from(model))).one()
 
 
 async def _due_now(spark: Spark, scheduled_id: int) -> None:
@@ -88,7 +84,7 @@ async def test_mastodon_py_schedules_lists_moves_and_cancels(spark: Spark) -> No
         attached = (await session.exec(select(MediaAttachment.status_id))).all()
     assert attached == [status.id]
     assert await asyncio.to_thread(alice.scheduled_statuses) == []
-    assert await _count(spark, ScheduledStatus) == 0 and await _count(spark, ScheduledMedia) == 0
+    assert await count_rows(spark, ScheduledStatus) == 0 and await count_rows(spark, ScheduledMedia) == 0
 
 
 async def test_bad_times_are_refused_and_nothing_is_stored(spark: Spark) -> None:
@@ -121,7 +117,7 @@ async def test_bad_times_are_refused_and_nothing_is_stored(spark: Spark) -> None
             assert (await r.json())["scheduled_at"] == made["scheduled_at"]
         async with http.get(f"{spark.base}/api/v1/scheduled_statuses/999999") as r:
             assert r.status == 404
-    assert await _count(spark, ScheduledStatus) == 1
+    assert await count_rows(spark, ScheduledStatus) == 1
     assert await _posted(spark, "never") == [] and await _posted(spark, "fine") == []
 
 
@@ -146,7 +142,7 @@ async def test_limits_per_day_and_in_all(spark: Spark, monkeypatch) -> None:
         assert "at most 5" in str(exc)
     else:
         raise AssertionError("a sixth waiting post was accepted")
-    assert await _count(spark, ScheduledStatus) == 5
+    assert await count_rows(spark, ScheduledStatus) == 5
 
 
 async def test_a_scheduled_post_survives_a_restart_and_is_published_once(start_spark) -> None:
@@ -161,7 +157,7 @@ async def test_a_scheduled_post_survives_a_restart_and_is_published_once(start_s
     await _due_now(again, row.id)
     await eventually(lambda: _posted(again, "after the restart"), what="the post after a restart")
     # Its row went in the transaction that stored the post: nothing is left to publish twice.
-    assert await _count(again, ScheduledStatus) == 0
+    assert await count_rows(again, ScheduledStatus) == 0
     assert len(await _posted(again, "after the restart")) == 1
 
 
@@ -175,7 +171,7 @@ async def test_workers_racing_for_a_due_post_publish_it_once(spark: Spark) -> No
     await asyncio.gather(*(worker.run_once() for worker in workers))
     await eventually(lambda: _posted(spark, "only once"), what="the post")
     assert len(await _posted(spark, "only once")) == 1
-    assert await _count(spark, ScheduledStatus) == 0
+    assert await count_rows(spark, ScheduledStatus) == 0
 
 
 async def test_a_lease_lost_to_a_cancel_publishes_nothing(spark: Spark) -> None:
@@ -197,18 +193,9 @@ async def test_a_lease_lost_to_a_cancel_publishes_nothing(spark: Spark) -> None:
 
 
 def test_post_at_and_scheduled_commands(tmp_path, capsys) -> None:
-    from spark_fed.cli import main
+    from tests.cli import cli_runner
 
-    config = tmp_path / "spark.toml"
-    config.write_text(
-        f'[server]\ndomain = "spark.test"\n[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/s.db"\n'
-    )
-
-    def run(*args: str) -> tuple[int, str, str]:
-        status = main(["--config", str(config), *args])
-        out, err = capsys.readouterr()
-        return status, out, err
-
+    run = cli_runner(tmp_path, capsys)
     assert run("users", "create", "alice")[0] == 0
     at = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     status, out, err = run("post", "alice", "from the command line", "--at", at, "--cw", "later")

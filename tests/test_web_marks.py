@@ -1,14 +1,14 @@
 """Bookmarks, pins and the Likes tab in the web pages, over HTTP, with and without the script."""
 
 from aiohttp.test_utils import TestClient
-from sqlalchemy import func
-from sqlmodel import select
 
 from outbox import interactions, posts
 from spark_fed.models import Bookmark, StatusPin
 from spark_fed.passwords import hash_password
 from tests.conftest import CHEAP_PASSWORDS, Spark
 from tests.test_web import HTML, PASSWORD, csrf_of, sign_in
+
+from .rows import count_rows
 
 SAME = {"Sec-Fetch-Site": "same-origin"}
 
@@ -29,11 +29,6 @@ async def _press(client: TestClient, path: str, csrf: str, **headers: str):
     )
 
 
-async def _count(spark: Spark, model) -> int:
-    async with spark.db.read() as session:
-        return (await session.exec(select(func.count()).select_from(model))).one()
-
-
 async def test_bookmark_button_and_page(spark: Spark, aiohttp_client) -> None:
     client, _bob = await _signed_in(spark, aiohttp_client, "bob")
     alice = await spark.user("alice")
@@ -51,13 +46,13 @@ async def test_bookmark_button_and_page(spark: Spark, aiohttp_client) -> None:
     # With it: JSON for the button's new state.
     resp = await _press(client, f"/web/statuses/{note.id}/unbookmark", csrf, Accept="application/json")
     assert resp.status == 200 and await resp.json() == {"pressed": False}
-    assert await _count(spark, Bookmark) == 0
+    assert await count_rows(spark, Bookmark) == 0
     # A post one may not see, or no post: 404, nothing stored; a missing token: 403.
     secret = await posts.post(spark.ctx, alice, "followers only", visibility="followers")
     assert (await _press(client, f"/web/statuses/{secret.id}/bookmark", csrf)).status == 404
     assert (await _press(client, "/web/statuses/123456789/bookmark", csrf)).status == 404
     assert (await _press(client, f"/web/statuses/{note.id}/bookmark", "forged")).status == 403
-    assert await _count(spark, Bookmark) == 0
+    assert await count_rows(spark, Bookmark) == 0
 
 
 async def test_pinned_posts_lead_the_profile_and_the_menu_pins(spark: Spark, aiohttp_client) -> None:
@@ -80,9 +75,9 @@ async def test_pinned_posts_lead_the_profile_and_the_menu_pins(spark: Spark, aio
     bob = await spark.user("bob")
     bobs = await posts.post(spark.ctx, bob, "bob's")
     resp = await _press(client, f"/web/statuses/{bobs.id}/pin", csrf_of(mine))
-    assert resp.status == 422 and await _count(spark, StatusPin) == 1
+    assert resp.status == 422 and await count_rows(spark, StatusPin) == 1
     assert (await _press(client, f"/web/statuses/{older.id}/unpin", csrf_of(mine))).status == 303
-    assert await _count(spark, StatusPin) == 0
+    assert await count_rows(spark, StatusPin) == 0
 
 
 async def test_likes_tab_on_ones_own_profile_only(spark: Spark, aiohttp_client) -> None:

@@ -7,14 +7,14 @@ are fetched too, to a bounded depth, so a thread reads whole.
 """
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..activitystreams import PUBLIC_ALIASES, as_list
+from ..activitystreams import PUBLIC_ALIASES, as_list, as_time
 from ..content.sources import Written
 from ..db import Database
 from ..media.records import note_attachments, replace_note_attachments, store_note_attachments
@@ -199,7 +199,7 @@ class RemoteNotes:
             status = (await session.exec(select(Status).where(Status.uri == uri))).first()
             if status is None or status.account_id != sender.id:
                 return None
-            edited = _time(note.get("updated"))
+            edited = as_time(note.get("updated"))
             if edited is None or (status.edited_at is not None and edited <= status.edited_at):
                 await refresh_unedited(session, status, note)  # counts change without a newer `updated`
                 return status
@@ -419,18 +419,8 @@ def _hashtags(note: dict[str, Any]) -> list[str]:
     return names
 
 
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _published(note: dict[str, Any]) -> datetime:
-    moment = _time(note.get("published")) or utcnow()
+    moment = as_time(note.get("published")) or utcnow()
     return min(moment, utcnow())  # a note from the future would pin itself to the top
 
 

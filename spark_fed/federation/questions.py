@@ -5,13 +5,12 @@ A Question lists its options in `oneOf` (one choice) or `anyOf` (several), each 
 when it ends, `votersCount` how many voted. What is malformed is left out, never an error.
 """
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..activitystreams import as_list
+from ..activitystreams import as_list, as_time
 from ..models import Poll, PollVote, Status
 from ..models.types import utcnow
 
@@ -31,7 +30,7 @@ def question_poll(note: dict[str, Any]) -> Poll | None:
     poll = Poll(multiple=multiple)
     poll.options = [title for title, _ in options]
     poll.tallies = [count for _, count in options]
-    poll.expires_at = _time(note.get("endTime")) or _time(note.get("closed"))
+    poll.expires_at = as_time(note.get("endTime")) or as_time(note.get("closed"))
     poll.voters_count = _count(note.get("votersCount"), default=max(poll.tallies, default=0))
     return poll
 
@@ -51,7 +50,7 @@ async def refresh_poll(session: AsyncSession, status: Status, note: dict[str, An
     poll.tallies = fresh.tallies
     poll.voters_count = fresh.voters_count
     poll.expires_at = fresh.expires_at or poll.expires_at
-    closed = _time(note.get("closed"))
+    closed = as_time(note.get("closed"))
     if closed is not None and (poll.expires_at is None or closed < poll.expires_at):
         poll.expires_at = closed
     poll.updated_at = utcnow()
@@ -86,13 +85,3 @@ def _count(value: Any, default: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         return default
     return max(0, min(value, _MAX_COUNT))
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -21,30 +21,28 @@ async def bookmarked(
     session: AsyncSession, viewer: Account, *, limit: int, cursor: Cursor
 ) -> list[tuple[int, Status]]:
     """(bookmark id, status) of VIEWER's bookmarks that she may still see, newest bookmark first."""
-    query = (
-        select(Bookmark.id, Status)
-        .join(Status, col(Status.id) == col(Bookmark.status_id))
-        .where(Bookmark.account_id == viewer.id, visible_to(viewer.id))
-    )
-    query = _without_hidden(query, viewer.id, mutes=False)
-    return [
-        (mark_id, status) for mark_id, status in await page(session, query, col(Bookmark.id), limit, cursor)
-    ]
+    return await _marked(session, viewer, Bookmark, limit, cursor)
 
 
 async def favourited(
     session: AsyncSession, viewer: Account, *, limit: int, cursor: Cursor
 ) -> list[tuple[int, Status]]:
     """(favourite id, status) of VIEWER's likes that she may still see, newest like first."""
+    return await _marked(session, viewer, Favourite, limit, cursor)
+
+
+async def _marked(
+    session: AsyncSession, viewer: Account, mark: type[Bookmark] | type[Favourite], limit: int, cursor: Cursor
+) -> list[tuple[int, Status]]:
+    """(mark id, status) of VIEWER's MARK rows, paged by the mark's id: one query for both lists,
+    so bookmarks and likes hide the same posts (visibility, blocks; mutes do not hide a mark)."""
     query = (
-        select(Favourite.id, Status)
-        .join(Status, col(Status.id) == col(Favourite.status_id))
-        .where(Favourite.account_id == viewer.id, visible_to(viewer.id))
+        select(mark.id, Status)
+        .join(Status, col(Status.id) == col(mark.status_id))
+        .where(mark.account_id == viewer.id, visible_to(viewer.id))
     )
     query = _without_hidden(query, viewer.id, mutes=False)
-    return [
-        (mark_id, status) for mark_id, status in await page(session, query, col(Favourite.id), limit, cursor)
-    ]
+    return [(mark_id, status) for mark_id, status in await page(session, query, col(mark.id), limit, cursor)]
 
 
 async def pinned_posts(session: AsyncSession, reader: Account | None, account: Account) -> list[Status]:
